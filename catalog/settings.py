@@ -1,0 +1,92 @@
+"""Settings from environment variables, read once per process (or per test via `load`)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+REFERENCE_DATA_DIR = REPO_ROOT / "data"
+
+DEFAULT_USER_AGENT = (
+    "MapaWsparcia/0.1 (+https://github.com/mapa-wsparcia; directory of Polish social-support institutions)"
+)
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    index_dir: Path
+    captures_dir: Path
+    source_base_urls: dict[str, str] = field(default_factory=dict)
+    # Seconds between requests to one host; 0 turns politeness delays off (replays, tests).
+    rate_limits: dict[str, float] = field(default_factory=dict)
+    http_timeout: float = 30.0
+    http_retries: int = 4
+    user_agent: str = DEFAULT_USER_AGENT
+    missing_runs_threshold: int = 3
+    geocoder: str = "offline"
+    nominatim_url: str = "https://nominatim.openstreetmap.org"
+    search_backend: str = ""
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+    secret_key: str = ""
+
+    def base_url(self, source: str) -> str:
+        return self.source_base_urls[source].rstrip("/")
+
+    def rate_limit(self, source: str) -> float:
+        return self.rate_limits.get(source, 1.0)
+
+
+# Public hosts as of 2026 (REGISTRIES.md); override per source with <SOURCE>_BASE_URL.
+DEFAULT_BASE_URLS = {
+    "rjps": "https://rjps.mrpips.gov.pl",
+    "owes": "https://wykazowes.ekonomiaspoleczna.gov.pl",
+    "pup": "https://psz.praca.gov.pl",
+}
+
+
+def load() -> Settings:
+    data_dir = Path(os.environ.get("WSPARCIE_DATA_DIR") or REPO_ROOT / "var").resolve()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'wsparcie.db'}"
+    index_dir = Path(os.environ.get("INDEX_DIR") or data_dir / "index").resolve()
+    base_urls = {
+        key: os.environ.get(f"{key.upper()}_BASE_URL") or url for key, url in DEFAULT_BASE_URLS.items()
+    }
+    # Any other <NAME>_BASE_URL (e.g. CIS_KIS_02_BASE_URL) is picked up for adapters added later.
+    for name, value in os.environ.items():
+        if name.endswith("_BASE_URL") and value:
+            base_urls.setdefault(name[: -len("_BASE_URL")].lower(), value)
+    rate_limits = {}
+    for name, value in os.environ.items():
+        if name.endswith("_RATE_LIMIT") and value.strip():
+            rate_limits[name[: -len("_RATE_LIMIT")].lower()] = float(value)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        index_dir=index_dir,
+        captures_dir=data_dir / "captures",
+        source_base_urls=base_urls,
+        rate_limits=rate_limits,
+        http_timeout=_float("HTTP_TIMEOUT", 30.0),
+        http_retries=_int("HTTP_RETRIES", 4),
+        user_agent=os.environ.get("WSPARCIE_USER_AGENT") or DEFAULT_USER_AGENT,
+        missing_runs_threshold=_int("MISSING_RUNS_THRESHOLD", 3),
+        geocoder=os.environ.get("GEOCODER", "offline"),
+        nominatim_url=os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
+        search_backend=os.environ.get("SEARCH_BACKEND", ""),
+        tile_url=os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        secret_key=os.environ.get("SECRET_KEY", ""),
+    )

@@ -1,0 +1,325 @@
+"""The one place that knows the institution types (GUIDE §2): codes, Polish labels,
+abbreviations, what each does, who may use it, how to get in, and its territorial level."""
+from __future__ import annotations
+
+import enum
+import unicodedata
+from dataclasses import dataclass
+
+
+class InstitutionType(str, enum.Enum):
+    OPS = "ops"            # ośrodek pomocy społecznej (OPS/MOPS/GOPS/MGOPS, MOPR)
+    CUS = "cus"            # centrum usług społecznych
+    PCPR = "pcpr"          # powiatowe centrum pomocy rodzinie
+    PUP = "pup"            # powiatowy urząd pracy (GUP, SUP, UP m.st. Warszawy)
+    CIS = "cis"            # centrum integracji społecznej
+    KIS = "kis"            # klub integracji społecznej
+    ZAZ = "zaz"            # zakład aktywności zawodowej
+    WTZ = "wtz"            # warsztat terapii zajęciowej
+    OWES = "owes"          # ośrodek wsparcia ekonomii społecznej
+    PS = "ps"              # przedsiębiorstwo społeczne (statutory status)
+    SPOLDZIELNIA = "spoldzielnia-socjalna"
+    DPS = "dps"            # dom pomocy społecznej
+    SDS = "sds"            # środowiskowy dom samopomocy
+    OIK = "oik"            # ośrodek interwencji kryzysowej
+    OHP = "ohp"            # ochotnicze hufce pracy
+    ROPS = "rops"          # regionalny ośrodek polityki społecznej
+    WUP = "wup"            # wojewódzki urząd pracy
+    AGENCJA = "agencja-zatrudnienia"
+    OTHER = "other"
+
+
+class Level(str, enum.Enum):
+    GMINA = "gmina"
+    POWIAT = "powiat"
+    SUBREGION = "subregion"
+    WOJEWODZTWO = "wojewodztwo"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    code: InstitutionType
+    label: str                    # singular Polish label
+    plural: str                   # heading for lists
+    abbreviations: tuple[str, ...]
+    what: str                     # what it does, in plain Polish
+    who: str                      # who can use it
+    how_to_get_in: str            # access / referral path
+    level: Level                  # territorial competence
+    colour: str                   # map colour (WCAG-checked against white text where used)
+    needs: tuple[str, ...] = ()   # need keys (see NEEDS) this type serves
+
+
+NEEDS: dict[str, str] = {
+    "praca": "Praca",
+    "pomoc-spoleczna": "Pomoc społeczna",
+    "niepelnosprawnosc": "Niepełnosprawność",
+    "uzaleznienia": "Uzależnienia",
+    "bezdomnosc": "Bezdomność",
+    "rodzina": "Rodzina",
+    "seniorzy": "Seniorzy",
+    "przemoc": "Przemoc",
+    "ekonomia-spoleczna": "Ekonomia społeczna",
+}
+
+T = InstitutionType
+TYPES: dict[InstitutionType, TypeInfo] = {
+    T.OPS: TypeInfo(
+        T.OPS, "Ośrodek pomocy społecznej", "Ośrodki pomocy społecznej",
+        ("OPS", "MOPS", "GOPS", "MGOPS", "MOPR", "MGOPR", "GOPR"),
+        "Pierwszy adres, gdy brakuje pieniędzy, pracy, mieszkania lub sił: zasiłki, praca socjalna, "
+        "kontrakt socjalny, pomoc w kryzysie, skierowania do CIS, KIS i domów pomocy społecznej.",
+        "Mieszkańcy gminy w trudnej sytuacji życiowej oraz ich rodziny.",
+        "Wystarczy przyjść lub zadzwonić do ośrodka w swojej gminie. Pracownik socjalny umówi wywiad "
+        "środowiskowy.",
+        Level.GMINA, "#1f5fa8",
+        ("pomoc-spoleczna", "rodzina", "bezdomnosc", "uzaleznienia", "seniorzy", "przemoc"),
+    ),
+    T.CUS: TypeInfo(
+        T.CUS, "Centrum usług społecznych", "Centra usług społecznych", ("CUS",),
+        "Gminna jednostka, która zastąpiła ośrodek pomocy społecznej i łączy pomoc społeczną z innymi "
+        "usługami dla mieszkańców (opieka, aktywizacja, wsparcie rodzin).",
+        "Mieszkańcy gminy.",
+        "Tak jak do ośrodka pomocy społecznej: przyjdź lub zadzwoń do centrum w swojej gminie.",
+        Level.GMINA, "#1f5fa8",
+        ("pomoc-spoleczna", "rodzina", "seniorzy", "przemoc"),
+    ),
+    T.PCPR: TypeInfo(
+        T.PCPR, "Powiatowe centrum pomocy rodzinie", "Powiatowe centra pomocy rodzinie", ("PCPR", "MOPR"),
+        "Pomoc na poziomie powiatu: piecza zastępcza, dofinansowania z PFRON dla osób "
+        "z niepełnosprawnością, interwencja kryzysowa, kierowanie do warsztatów terapii zajęciowej.",
+        "Mieszkańcy powiatu, rodziny zastępcze, osoby z niepełnosprawnością.",
+        "Zgłoś się do centrum w swoim powiecie. W miastach na prawach powiatu te zadania wykonuje "
+        "miejski ośrodek pomocy społecznej (MOPS lub MOPR).",
+        Level.POWIAT, "#6a3d9a",
+        ("niepelnosprawnosc", "rodzina", "przemoc"),
+    ),
+    T.PUP: TypeInfo(
+        T.PUP, "Powiatowy urząd pracy", "Powiatowe urzędy pracy", ("PUP", "GUP", "SUP", "MUP", "UP"),
+        "Rejestracja osób bezrobotnych i poszukujących pracy, oferty pracy, doradztwo zawodowe, "
+        "szkolenia, staże, dotacje na założenie firmy, skierowania do CIS.",
+        "Osoby bezrobotne i szukające pracy, pracodawcy.",
+        "Zarejestruj się w urzędzie pracy właściwym dla miejsca zamieszkania (osobiście lub przez "
+        "praca.gov.pl).",
+        Level.POWIAT, "#b15928",
+        ("praca",),
+    ),
+    T.CIS: TypeInfo(
+        T.CIS, "Centrum integracji społecznej", "Centra integracji społecznej", ("CIS",),
+        "Kilkumiesięczny program powrotu do pracy i do ludzi (zwykle do 12 miesięcy, z możliwością "
+        "przedłużenia o 6): warsztaty zawodowe, wsparcie psychologa, świadczenie integracyjne.",
+        "Osoby zagrożone wykluczeniem: długotrwale bezrobotne, bezdomne, wychodzące z uzależnienia, "
+        "po wyjściu z zakładu karnego, uchodźcy, osoby z niepełnosprawnością.",
+        "Potrzebne skierowanie z ośrodka pomocy społecznej (OPS) albo z powiatowego urzędu pracy (PUP). "
+        "Można też zgłosić się samemu, a CIS pomoże uzyskać skierowanie.",
+        Level.NONE, "#33a02c",
+        ("praca", "bezdomnosc", "uzaleznienia", "ekonomia-spoleczna"),
+    ),
+    T.KIS: TypeInfo(
+        T.KIS, "Klub integracji społecznej", "Kluby integracji społecznej", ("KIS",),
+        "Lżejsza forma wsparcia niż CIS: poradnictwo, zajęcia grupowe, przygotowanie do pracy, "
+        "prace społecznie użyteczne.",
+        "Osoby zagrożone wykluczeniem społecznym i ich rodziny.",
+        "Zwykle na podstawie skierowania z OPS lub PUP (często w ramach kontraktu socjalnego); "
+        "zapytaj w klubie.",
+        Level.NONE, "#1b7a1b",
+        ("praca", "uzaleznienia", "bezdomnosc", "ekonomia-spoleczna"),
+    ),
+    T.ZAZ: TypeInfo(
+        T.ZAZ, "Zakład aktywności zawodowej", "Zakłady aktywności zawodowej", ("ZAZ",),
+        "Zatrudnienie chronione i rehabilitacja zawodowa dla osób ze znacznym stopniem "
+        "niepełnosprawności.",
+        "Osoby ze znacznym (a w części przypadków umiarkowanym) stopniem niepełnosprawności.",
+        "Potrzebne orzeczenie o niepełnosprawności; skierowanie przez PCPR lub urząd pracy.",
+        Level.NONE, "#e31a1c",
+        ("niepelnosprawnosc", "praca"),
+    ),
+    T.WTZ: TypeInfo(
+        T.WTZ, "Warsztat terapii zajęciowej", "Warsztaty terapii zajęciowej", ("WTZ",),
+        "Terapia zajęciowa i rehabilitacja społeczna dla dorosłych osób z niepełnosprawnością, które "
+        "nie mogą podjąć pracy.",
+        "Osoby z orzeczeniem o niepełnosprawności ze wskazaniem do terapii zajęciowej.",
+        "Potrzebne orzeczenie ze wskazaniem do uczestnictwa w terapii zajęciowej; uczestników kieruje "
+        "PCPR (lub MOPS/MOPR w mieście na prawach powiatu).",
+        Level.NONE, "#c2185b",
+        ("niepelnosprawnosc",),
+    ),
+    T.OWES: TypeInfo(
+        T.OWES, "Ośrodek wsparcia ekonomii społecznej", "Ośrodki wsparcia ekonomii społecznej", ("OWES",),
+        "Doradztwo, szkolenia i dotacje dla spółdzielni socjalnych, organizacji pozarządowych "
+        "i przedsiębiorstw społecznych; pomoc w uzyskaniu statusu przedsiębiorstwa społecznego.",
+        "Podmioty ekonomii społecznej, grupy inicjatywne, osoby chcące założyć spółdzielnię socjalną.",
+        "Skontaktuj się z OWES obsługującym Twój subregion (powiat).",
+        Level.SUBREGION, "#ff7f00",
+        ("ekonomia-spoleczna", "praca"),
+    ),
+    T.PS: TypeInfo(
+        T.PS, "Przedsiębiorstwo społeczne", "Przedsiębiorstwa społeczne", ("PS",),
+        "Firma, która zatrudnia osoby zagrożone wykluczeniem lub świadczy usługi społeczne, a zysk "
+        "przeznacza na cele społeczne. Status nadaje wojewoda.",
+        "Osoby szukające zatrudnienia wspieranego; klienci i kontrahenci.",
+        "Zapytaj o pracę bezpośrednio w przedsiębiorstwie lub przez OWES.",
+        Level.NONE, "#a6761d",
+        ("ekonomia-spoleczna", "praca"),
+    ),
+    T.SPOLDZIELNIA: TypeInfo(
+        T.SPOLDZIELNIA, "Spółdzielnia socjalna", "Spółdzielnie socjalne", ("SS",),
+        "Wspólne przedsiębiorstwo osób, które chcą wrócić na rynek pracy.",
+        "Osoby bezrobotne, z niepełnosprawnością, zagrożone wykluczeniem.",
+        "Skontaktuj się ze spółdzielnią albo z OWES, który pomaga założyć nową.",
+        Level.NONE, "#a6761d",
+        ("ekonomia-spoleczna", "praca"),
+    ),
+    T.DPS: TypeInfo(
+        T.DPS, "Dom pomocy społecznej", "Domy pomocy społecznej", ("DPS",),
+        "Całodobowa opieka i mieszkanie dla osób, które nie mogą samodzielnie funkcjonować.",
+        "Osoby starsze, przewlekle chore, z niepełnosprawnością.",
+        "Wniosek składa się w ośrodku pomocy społecznej swojej gminy; to on wydaje skierowanie.",
+        Level.NONE, "#555555",
+        ("seniorzy", "niepelnosprawnosc"),
+    ),
+    T.SDS: TypeInfo(
+        T.SDS, "Środowiskowy dom samopomocy", "Środowiskowe domy samopomocy", ("ŚDS", "SDS"),
+        "Dzienne wsparcie dla osób z zaburzeniami psychicznymi i niepełnosprawnością intelektualną.",
+        "Osoby z zaburzeniami psychicznymi.",
+        "Skierowanie wydaje ośrodek pomocy społecznej.",
+        Level.NONE, "#555555",
+        ("niepelnosprawnosc",),
+    ),
+    T.OIK: TypeInfo(
+        T.OIK, "Ośrodek interwencji kryzysowej", "Ośrodki interwencji kryzysowej", ("OIK",),
+        "Natychmiastowa pomoc w kryzysie: przemoc, żałoba, nagła utrata domu; często schronienie.",
+        "Każdy w sytuacji kryzysowej.",
+        "Bez skierowania: przyjdź lub zadzwoń.",
+        Level.POWIAT, "#555555",
+        ("przemoc", "rodzina"),
+    ),
+    T.OHP: TypeInfo(
+        T.OHP, "Ochotnicze Hufce Pracy", "Ochotnicze Hufce Pracy", ("OHP",),
+        "Pomoc młodzieży w nauce zawodu i znalezieniu pracy.",
+        "Młodzież 15–25 lat.",
+        "Zgłoś się do najbliższej jednostki OHP.",
+        Level.NONE, "#555555",
+        ("praca",),
+    ),
+    T.ROPS: TypeInfo(
+        T.ROPS, "Regionalny ośrodek polityki społecznej", "Regionalne ośrodki polityki społecznej",
+        ("ROPS",), "Koordynacja polityki społecznej w województwie.", "Instytucje i organizacje.",
+        "Kontakt przez stronę ośrodka.", Level.WOJEWODZTWO, "#555555", ("ekonomia-spoleczna",),
+    ),
+    T.WUP: TypeInfo(
+        T.WUP, "Wojewódzki urząd pracy", "Wojewódzkie urzędy pracy", ("WUP",),
+        "Regionalne programy rynku pracy, fundusze europejskie, poradnictwo zawodowe.",
+        "Osoby szukające pracy, pracodawcy, instytucje.", "Kontakt przez stronę urzędu.",
+        Level.WOJEWODZTWO, "#555555", ("praca",),
+    ),
+    T.AGENCJA: TypeInfo(
+        T.AGENCJA, "Agencja zatrudnienia", "Agencje zatrudnienia", ("KRAZ",),
+        "Pośrednictwo pracy i praca tymczasowa (wpis do rejestru KRAZ).", "Osoby szukające pracy.",
+        "Kontakt bezpośrednio z agencją.", Level.NONE, "#555555", ("praca",),
+    ),
+    T.OTHER: TypeInfo(
+        T.OTHER, "Inna jednostka", "Inne jednostki", (),
+        "Inna jednostka wsparcia społecznego.", "Zależnie od jednostki.",
+        "Skontaktuj się z jednostką.", Level.NONE, "#555555", (),
+    ),
+}
+
+
+def info(code: str | InstitutionType) -> TypeInfo:
+    """TypeInfo for a type code; unknown codes map to OTHER instead of failing."""
+    try:
+        return TYPES[InstitutionType(code)]
+    except ValueError:
+        return TYPES[InstitutionType.OTHER]
+
+
+def _fold(text: str) -> str:
+    text = text.replace("ł", "l").replace("Ł", "L")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
+# Registry labels ("Typ jednostki" in RJPS, headings in other sources) -> type. Matched on folded text,
+# first matching prefix wins, so more specific phrases come first.
+_LABEL_RULES: tuple[tuple[str, InstitutionType], ...] = (
+    ("osrodek pomocy spolecznej", T.OPS),
+    ("miejski osrodek pomocy", T.OPS),
+    ("gminny osrodek pomocy", T.OPS),
+    ("miejsko-gminny osrodek pomocy", T.OPS),
+    ("centrum uslug spolecznych", T.CUS),
+    ("powiatowe centrum pomocy rodzinie", T.PCPR),
+    ("miejski osrodek pomocy rodzinie", T.PCPR),
+    ("centrum pomocy rodzinie", T.PCPR),
+    ("powiatowy urzad pracy", T.PUP),
+    ("grodzki urzad pracy", T.PUP),
+    ("miejski urzad pracy", T.PUP),
+    ("urzad pracy", T.PUP),
+    ("wojewodzki urzad pracy", T.WUP),
+    ("centrum integracji spolecznej", T.CIS),
+    ("klub integracji spolecznej", T.KIS),
+    ("zaklad aktywnosci zawodowej", T.ZAZ),
+    ("warsztat terapii zajeciowej", T.WTZ),
+    ("warsztaty terapii zajeciowej", T.WTZ),
+    ("osrodek wsparcia ekonomii spolecznej", T.OWES),
+    ("przedsiebiorstwo spoleczne", T.PS),
+    ("spoldzielnia socjalna", T.SPOLDZIELNIA),
+    ("dom pomocy spolecznej", T.DPS),
+    ("srodowiskowy dom samopomocy", T.SDS),
+    ("osrodek interwencji kryzysowej", T.OIK),
+    ("ochotnicze hufce pracy", T.OHP),
+    ("regionalny osrodek polityki spolecznej", T.ROPS),
+    ("agencja zatrudnienia", T.AGENCJA),
+)
+
+
+def type_from_label(label: str | None) -> InstitutionType:
+    """Map a registry label such as 'Ośrodek pomocy społecznej' to a type; OTHER when unknown."""
+    folded = " ".join(_fold(label or "").split())
+    if not folded:
+        return T.OTHER
+    # A WUP label also contains "urzad pracy": check the specific regional one first.
+    if "wojewodzki urzad pracy" in folded:
+        return T.WUP
+    for phrase, code in _LABEL_RULES:
+        if phrase in folded:
+            return code
+    for code, type_info in TYPES.items():
+        if any(folded == _fold(abbr) for abbr in type_info.abbreviations):
+            return code
+    return T.OTHER
+
+
+class Status(str, enum.Enum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    POSSIBLY_CLOSED = "possibly-closed"
+
+
+STATUS_LABELS = {
+    Status.ACTIVE: "działa",
+    Status.EXPIRED: "status wygasł",
+    Status.CLOSED: "zamknięta",
+    Status.POSSIBLY_CLOSED: "możliwe, że zamknięta (brak w ostatnich danych źródła)",
+}
+
+
+class Precision(str, enum.Enum):
+    """How precise a point is, best first."""
+    SOURCE = "source"        # coordinates given by the registry itself
+    ADDRESS = "address"      # building-level geocode
+    STREET = "street"
+    POSTCODE = "postcode"
+    LOCALITY = "locality"
+    GMINA = "gmina"
+
+
+PRECISION_LABELS = {
+    Precision.SOURCE: "współrzędne podane przez rejestr",
+    Precision.ADDRESS: "dokładny adres",
+    Precision.STREET: "ulica",
+    Precision.POSTCODE: "kod pocztowy (przybliżenie)",
+    Precision.LOCALITY: "miejscowość (przybliżenie)",
+    Precision.GMINA: "gmina (przybliżenie)",
+}

@@ -1,0 +1,41 @@
+"""The `wsparcie` command. Each package contributes its own commands through a module-level
+`commands` list in `<package>/cli.py`; this file only assembles them."""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+COMMAND_MODULES = ("catalog.cli", "scrapers.cli", "geo.cli", "index.cli", "webapp.serve_cli")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def cli(verbose: bool) -> None:
+    """Mapa Wsparcia: ingest, search and serve the directory of Polish support institutions."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _register() -> None:
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:   # the package has no commands yet
+                continue
+            raise
+        for command in getattr(module, "commands", []):
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    cli()
