@@ -8,7 +8,15 @@ import sys
 
 import click
 
-COMMAND_MODULES = ("catalog.cli", "scrapers.cli", "geo.cli", "index.cli", "webapp.serve_cli")
+COMMAND_MODULES = (
+    "catalog.cli",            # status, export, init-db
+    "catalog.matching_cli",   # explain-merge, unmerge
+    "scrapers.cli",           # scrape, ingest, load-demo
+    "scrapers.documents.cli", # parse-document
+    "geo.cli",                # resolve
+    "index.cli",              # search, reindex
+    "webapp.serve_cli",       # serve
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
