@@ -14,8 +14,8 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    # Naive UTC: SQLite drops tzinfo anyway; every datetime in the DB is UTC by convention.
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Aware UTC now: sqlmodel's UTCDateTime columns store UTC and return aware datetimes on every backend."""
+    return datetime.now(timezone.utc)
 
 
 def _json(default: Any = None) -> Any:

@@ -47,7 +47,8 @@ class Settings:
         return self.source_base_urls[source].rstrip("/")
 
     def rate_limit(self, source: str) -> float:
-        return self.rate_limits.get(source, 1.0)
+        # Env names cannot hold "-": CIS_KIS_20_RATE_LIMIT configures source "cis-kis-20".
+        return self.rate_limits.get(source, self.rate_limits.get(source.replace("-", "_"), 1.0))
 
 
 # Public hosts as of 2026 (REGISTRIES.md); override per source with <SOURCE>_BASE_URL.

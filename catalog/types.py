@@ -313,6 +313,7 @@ class Precision(str, enum.Enum):
     POSTCODE = "postcode"
     LOCALITY = "locality"
     GMINA = "gmina"
+    POWIAT = "powiat"        # only for placeholders placed at a powiat's reference point
 
 
 PRECISION_LABELS = {
@@ -322,4 +323,5 @@ PRECISION_LABELS = {
     Precision.POSTCODE: "kod pocztowy (przybliżenie)",
     Precision.LOCALITY: "miejscowość (przybliżenie)",
     Precision.GMINA: "gmina (przybliżenie)",
+    Precision.POWIAT: "powiat (przybliżenie)",
 }

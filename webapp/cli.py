@@ -47,3 +47,7 @@ _register()
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":   # `python -m webapp.cli ...` (used for the background ingest)
+    main()
