@@ -130,7 +130,7 @@ def _plain(value: Any) -> Any:
 
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--output", "-o", type=click.Path(dash_ok=True), default="-", help="File (default: stdout).")
+@click.option("--output", "-o", type=click.Path(allow_dash=True), default="-", help="File (default: stdout).")
 @click.option("--modified-after", type=click.DateTime(), default=None, help="Only records changed after this.")
 def export_cmd(fmt: str, output: str, modified_after: datetime | None) -> None:
     """All institutions, one record per line, every field (JSON keys in English)."""

@@ -127,6 +127,7 @@ def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -
     """Fetch and merge one adapter instance (also used for the demo snapshot's replayed sources)."""
     key = adapter.meta.key
     started = time.monotonic()
+    upgrade(settings.database_url)
     run_id, resumed = _start_run(settings, adapter.meta)
     summary = RunSummary(key, run_id, "failed")
     try:
