@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from catalog import priority
@@ -80,89 +81,163 @@ def ensure_source(session: Session, meta) -> Source:
 
 def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, settings: Settings) -> MergeStats:
     """Apply a non-fatal FetchResult of source `meta.key`; returns counts. Does not commit."""
-    now = utcnow()
+    ctx = _Context(session, meta.key, run, utcnow(), settings)
     stats = MergeStats(n_in=len(result.items))
     source = ensure_source(session, meta)
-    known = {
-        sr.source_key: sr
-        for sr in session.exec(select(SourceRecord).where(SourceRecord.source == meta.key)).all()
-    }
     seen: set[str] = set()
+    new_items: list[SourceItem] = []
     for item in result.items:
         if item.source_key in seen:   # a listing may repeat a unit; the first occurrence wins
             continue
         seen.add(item.source_key)
-        outcome = _apply_item(session, item, known.get(item.source_key), run, now, settings)
-        setattr(stats, f"n_{outcome[0]}", getattr(stats, f"n_{outcome[0]}") + 1)
-        if outcome[0] != "unchanged":
-            stats.touched_ids.add(outcome[1])
+        record = ctx.known.get(item.source_key)
+        if record is None:
+            new_items.append(item)
+            continue
+        outcome = _apply_known(ctx, item, record)
+        _count(stats, outcome, record.institution_id)
+    for outcome, institution_id in _apply_new(ctx, new_items):
+        _count(stats, outcome, institution_id)
+    ctx.bump_last_seen(seen)
     if result.complete:
-        for key, record in known.items():
+        for key, record in ctx.known.items():
             if key not in result.listed_keys:
                 stats.n_missing += 1
-                if _mark_missing(session, record, run, now, settings):
+                if _mark_missing(session, record, run, ctx.now, settings):
                     stats.touched_ids.add(record.institution_id)
     newest = max((i.source_updated_at for i in result.items if i.source_updated_at), default=None)
     if newest and (source.last_data_date is None or newest > source.last_data_date):
         source.last_data_date = newest
+    session.flush()
     return stats
 
 
-def _apply_item(
-    session: Session, item: SourceItem, record: SourceRecord | None, run: ScrapeRun, now: datetime,
-    settings: Settings,
-) -> tuple[str, int]:
-    if record is None:
-        institution, record, created = _attach_new_record(session, item, run, now)
-        changed = _write_provenance(session, institution, item, record, run, now)
-        # A new institution's first values are covered by its "new" log entry.
-        _recompute(session, institution, changed, item.source, run, now, settings, log_changes=not created)
-        return ("new" if created else "changed", institution.id)
+def _count(stats: MergeStats, outcome: str, institution_id: int) -> None:
+    setattr(stats, f"n_{outcome}", getattr(stats, f"n_{outcome}") + 1)
+    if outcome != "unchanged":
+        stats.touched_ids.add(institution_id)
+
+
+class _Context:
+    """State of one merge, prefetched per source so the common (unchanged) record costs no query."""
+
+    def __init__(self, session: Session, source: str, run: ScrapeRun, now: datetime, settings: Settings):
+        self.session, self.source, self.run, self.now, self.settings = session, source, run, now, settings
+        self.known = {
+            sr.source_key: sr
+            for sr in session.exec(select(SourceRecord).where(SourceRecord.source == source)).all()
+        }
+        ids = sorted({sr.institution_id for sr in self.known.values()})
+        # Load this source's institutions into the identity map: session.get() then needs no SQL.
+        for chunk in _chunks(ids, 500):
+            session.exec(select(Institution).where(Institution.id.in_(chunk))).all()
+        self.provenance: dict[str, dict[str, FieldProvenance]] = {}
+        for row in session.exec(select(FieldProvenance).where(FieldProvenance.source == source)).all():
+            self.provenance.setdefault(row.source_key, {})[row.field] = row
+
+    def bump_last_seen(self, keys: set[str]) -> None:
+        """One UPDATE per chunk instead of one per field: every value seen in this run was seen now."""
+        self.session.flush()
+        for chunk in _chunks(sorted(keys), 500):
+            self.session.execute(
+                update(FieldProvenance)
+                .where(FieldProvenance.source == self.source, FieldProvenance.source_key.in_(chunk))
+                .values(last_seen=self.now, run_id=self.run.id)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _chunks(values: list, size: int):
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _apply_known(ctx: _Context, item: SourceItem, record: SourceRecord) -> str:
+    session = ctx.session
     institution = session.get(Institution, record.institution_id)
     reappeared = record.missing_runs > 0
     record.missing_runs = 0
-    record.last_seen, record.last_run_id = now, run.id
-    record.data, record.raw = _jsonable(item.fields), item.raw
+    record.last_seen, record.last_run_id = ctx.now, ctx.run.id
+    data = _jsonable(item.fields)
+    if record.data != data:
+        record.data = data
+    if record.raw != item.raw:
+        record.raw = item.raw
     record.capture_id = item.capture_id or record.capture_id
     record.source_updated_at = item.source_updated_at
-    changed = _write_provenance(session, institution, item, record, run, now)
+    changed = _write_provenance(ctx, institution, item)
     if reappeared:
-        _log(session, institution.id, "reappeared", None, None, None, item.source, run, now)
-    institution.last_seen = now
+        _log(session, institution.id, "reappeared", None, None, None, item.source, ctx.run, ctx.now)
+    institution.last_seen = ctx.now
     value_changed = _recompute(session, institution, changed | ({"status"} if reappeared else set()),
-                               item.source, run, now, settings)
-    return ("changed" if value_changed or reappeared else "unchanged", institution.id)
+                               item.source, ctx.run, ctx.now, ctx.settings)
+    return "changed" if value_changed or reappeared else "unchanged"
 
 
-def _attach_new_record(session: Session, item: SourceItem, run: ScrapeRun, now: datetime):
-    match = _find_match(session, item)
-    created = match is None
-    if created:
-        institution = Institution(
-            name=item.fields.get("name") or item.source_key,
-            type=item.fields.get("type") or "other",
-            is_demo=item.source == "demo",
-            first_seen=now, last_seen=now, updated_at=now,
-        )
-        session.add(institution)
-        session.flush()
-        _log(session, institution.id, "new", None, None, institution.name, item.source, run, now)
-    else:
-        institution = session.get(Institution, match.institution_id)
-        institution.last_seen = now
-        _log(session, institution.id, "merged", None, None,
-             json.dumps({"source": item.source, "key": item.source_key, "method": match.method}),
-             item.source, run, now)
-    record = SourceRecord(
-        source=item.source, source_key=item.source_key, institution_id=institution.id,
-        data=_jsonable(item.fields), raw=item.raw, capture_id=item.capture_id,
-        source_updated_at=item.source_updated_at, first_seen=now, last_seen=now, last_run_id=run.id,
-        match_method="new" if created else match.method,
-        match_detail={} if created else {"score": match.score, **match.detail},
-    )
-    session.add(record)
-    session.flush()
-    return institution, record, created
+def _apply_new(ctx: _Context, items: list[SourceItem]) -> list[tuple[str, int]]:
+    """Records new to this source: attach to a matching institution or create one (bulk inserts)."""
+    session, now, run = ctx.session, ctx.now, ctx.run
+    outcomes: list[tuple[str, int]] = []
+    created: list[tuple[SourceItem, Institution]] = []
+    for item in items:
+        match = _find_match(session, item)
+        if match is None:
+            values = {name: decode(name, text) for name in INSTITUTION_DATA_FIELDS
+                      if (text := encode(item.fields.get(name))) is not None}
+            values.setdefault("name", item.source_key)
+            values.setdefault("type", "other")
+            institution = Institution(is_demo=item.source == "demo", first_seen=now, last_seen=now,
+                                      updated_at=now, **values)
+            session.add(institution)
+            created.append((item, institution))
+        else:
+            outcomes.append(("changed", _attach_to_match(ctx, item, match)))
+    session.flush()   # assigns ids to every created institution at once
+    records, provenance, logs = [], [], []
+    for item, institution in created:
+        records.append(_record_row(item, institution.id, "new", {}, run, now))
+        provenance.extend(_provenance_rows(item, institution.id, run, now))
+        logs.append({"institution_id": institution.id, "kind": "new", "new_value": institution.name,
+                     "source": item.source, "run_id": run.id, "changed_at": now})
+        outcomes.append(("new", institution.id))
+    for table, rows in ((SourceRecord, records), (FieldProvenance, provenance), (ChangeLog, logs)):
+        for chunk in _chunks(rows, 1000):
+            session.execute(insert(table), chunk)
+    return outcomes
+
+
+def _attach_to_match(ctx: _Context, item: SourceItem, match) -> int:
+    session = ctx.session
+    institution = session.get(Institution, match.institution_id)
+    institution.last_seen = ctx.now
+    _log(session, institution.id, "merged", None, None,
+         json.dumps({"source": item.source, "key": item.source_key, "method": match.method}),
+         item.source, ctx.run, ctx.now)
+    detail = {"score": match.score, **match.detail}
+    session.execute(insert(SourceRecord), [_record_row(item, institution.id, match.method, detail, ctx.run, ctx.now)])
+    session.execute(insert(FieldProvenance), _provenance_rows(item, institution.id, ctx.run, ctx.now))
+    fields = {name for name in INSTITUTION_DATA_FIELDS if encode(item.fields.get(name)) is not None}
+    _recompute(session, institution, fields, item.source, ctx.run, ctx.now, ctx.settings)
+    return institution.id
+
+
+def _record_row(item: SourceItem, institution_id: int, method: str, detail: dict, run: ScrapeRun,
+                now: datetime) -> dict[str, Any]:
+    return {
+        "source": item.source, "source_key": item.source_key, "institution_id": institution_id,
+        "data": _jsonable(item.fields), "raw": item.raw, "capture_id": item.capture_id,
+        "source_updated_at": item.source_updated_at, "first_seen": now, "last_seen": now,
+        "last_run_id": run.id, "missing_runs": 0, "match_method": method, "match_detail": detail,
+    }
+
+
+def _provenance_rows(item: SourceItem, institution_id: int, run: ScrapeRun, now: datetime) -> list[dict]:
+    return [
+        {"institution_id": institution_id, "field": name, "source": item.source, "source_key": item.source_key,
+         "value": value, "first_seen": now, "last_seen": now, "source_updated_at": item.source_updated_at,
+         "run_id": run.id}
+        for name in INSTITUTION_DATA_FIELDS if (value := encode(item.fields.get(name))) is not None
+    ]
 
 
 def _find_match(session: Session, item: SourceItem):
@@ -173,44 +248,34 @@ def _find_match(session: Session, item: SourceItem):
     return matching.find_match(session, item)
 
 
-def _write_provenance(
-    session: Session, institution: Institution, item: SourceItem, record: SourceRecord, run: ScrapeRun,
-    now: datetime,
-) -> set[str]:
-    """Upsert this source's value of every field; returns the fields whose value from this source changed."""
-    rows = {
-        p.field: p
-        for p in session.exec(
-            select(FieldProvenance).where(
-                FieldProvenance.institution_id == institution.id,
-                FieldProvenance.source == item.source,
-                FieldProvenance.source_key == item.source_key,
-            )
-        ).all()
-    }
+def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem) -> set[str]:
+    """Upsert this source's value of every field; returns the fields whose value from this source changed.
+    last_seen of unchanged values is bumped in bulk by _Context.bump_last_seen."""
+    rows = ctx.provenance.get(item.source_key, {})
     changed: set[str] = set()
     for name in INSTITUTION_DATA_FIELDS:
         value = encode(item.fields.get(name))
         row = rows.get(name)
         if value is None:
             if row is not None:   # the source stopped giving this value: forget it, log via recompute
-                session.delete(row)
+                ctx.session.delete(row)
                 changed.add(name)
             continue
         if row is None:
-            session.add(FieldProvenance(
+            ctx.session.add(FieldProvenance(
                 institution_id=institution.id, field=name, source=item.source, source_key=item.source_key,
-                value=value, first_seen=now, last_seen=now, source_updated_at=item.source_updated_at,
-                run_id=run.id,
+                value=value, first_seen=ctx.now, last_seen=ctx.now, source_updated_at=item.source_updated_at,
+                run_id=ctx.run.id,
             ))
             changed.add(name)
-        else:
-            if row.value != value:
-                row.value = value
-                changed.add(name)
-            row.last_seen, row.run_id = now, run.id
+            continue
+        if row.value != value:
+            row.value = value
+            changed.add(name)
+        if row.source_updated_at != item.source_updated_at:
             row.source_updated_at = item.source_updated_at
-    session.flush()
+    if changed:
+        ctx.session.flush()
     return changed
 
 
