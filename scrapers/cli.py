@@ -125,7 +125,8 @@ def load_demo_cmd(if_empty: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--offline", is_flag=True, envvar="WSPARCIE_OFFLINE",
               help="Never try the live registries (env WSPARCIE_OFFLINE=1).")
-def start_cmd(host: str, port: int, offline: bool) -> None:
+@click.pass_context
+def start_cmd(ctx: click.Context, host: str, port: int, offline: bool) -> None:
     """Set up and serve: upgrade the DB, load the demo snapshot when the catalog is empty, start a live
     ingest in the background when the registries are reachable, then serve the site."""
     from scrapers import demo
@@ -135,9 +136,9 @@ def start_cmd(host: str, port: int, offline: bool) -> None:
     click.echo(loaded.describe())
     if not offline:
         demo.start_background_ingest(settings)
-    from webapp.serve_cli import serve
+    from webapp.serve_cli import serve_cmd
 
-    serve(host=host, port=port)
+    ctx.invoke(serve_cmd, host=host, port=port)
 
 
 commands = [scrape_cmd, ingest_cmd, load_demo_cmd, start_cmd]

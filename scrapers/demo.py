@@ -164,7 +164,9 @@ def load_demo(settings: Settings, only_if_empty: bool = True) -> DemoLoad:
         rjps = _rjps_replay_adapter()
         if rjps is not None:
             result.summaries.append(pipeline.run_adapter(settings, rjps))
-            pipeline.later_stages(settings, sorted(result.summaries[-1].touched_ids), result.summaries)
+            # Their gminy must be known before placeholders are made for the gminy without a real OPS.
+            pipeline.later_stages(settings, sorted(result.summaries[-1].touched_ids), result.summaries,
+                                  stages=("geo",))
         summary = pipeline.run_adapter(settings, DemoAdapter(_covered(settings)))
         result.summaries.append(summary)
         pipeline.later_stages(settings, None, result.summaries)

@@ -236,9 +236,12 @@ def _finish(settings: Settings, run_id: int, status: str, message: str | None = 
             source.last_run_id = run_id
 
 
-def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: list[RunSummary]) -> None:
+def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: list[RunSummary],
+                 stages: tuple[str, ...] = ("geo", "index")) -> None:
     """Geocode/assign TERYT and update the search index for what changed; failures are reported, data kept."""
     for name, stage in (("geo", _enrich), ("index", _index)):
+        if name not in stages:
+            continue
         try:
             stage(settings, touched_ids)
         except Exception as exc:

@@ -87,3 +87,34 @@ def postgres_url(postgres_server, monkeypatch, data_dir) -> str:
     url = f"{postgres_server}/{name}"
     monkeypatch.setenv("DATABASE_URL", url)
     return url
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(tmp_path_factory) -> Path:
+    """A data dir with the demo snapshot loaded once per session (loading takes a while)."""
+    from scrapers import demo
+
+    path = tmp_path_factory.mktemp("demo") / "var"
+    env = {"WSPARCIE_DATA_DIR": str(path)}
+    saved = {k: os.environ.get(k) for k in (*env, "DATABASE_URL", "INDEX_DIR")}
+    os.environ.update(env)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("INDEX_DIR", None)
+    try:
+        loaded = demo.load_demo(settings_mod.load())
+        assert loaded.ok, loaded.describe()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return path
+
+
+@pytest.fixture
+def demo_data_dir(demo_snapshot, data_dir) -> Path:
+    """A private copy of the demo snapshot as this test's data dir."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    shutil.copytree(demo_snapshot, data_dir, symlinks=True)
+    return data_dir

@@ -1,0 +1,89 @@
+"""folium map documents: escaping, local assets, per-type colours, precision look, choropleths."""
+from __future__ import annotations
+
+import json
+import re
+from types import SimpleNamespace
+
+from catalog.types import TYPES, InstitutionType
+from webapp import assets, maps
+
+XSS = "<script>alert(1)</script>"
+
+
+def _point(i: int, name: str, type_: str = "cis", precision: str | None = "address", **extra) -> SimpleNamespace:
+    fields = {"lat": 52.0 + i / 100, "lon": 21.0 + i / 100, "locality": "Warszawa", "powiat_teryt": "1465", **extra}
+    return SimpleNamespace(id=i, name=name, type=type_, geo_precision=precision, **fields)
+
+
+def _marker_data(html: str) -> list[list]:
+    match = re.search(r"var data = (\[.*?\]);\n", html, re.DOTALL)
+    assert match, "marker data not found"
+    return json.loads(match.group(1))
+
+
+def test_popup_strings_are_html_escaped(catalog):
+    html = maps.full_map_html([_point(1, XSS), _point(2, 'Klub "A" & B')], settings=catalog.settings)
+    assert XSS not in html
+    rows = _marker_data(html)
+    assert rows[0][5] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert rows[1][5] == "Klub &quot;A&quot; &amp; B"
+
+
+def test_rows_carry_type_colour_index_and_precision_flag(catalog):
+    html = maps.full_map_html([_point(1, "A", "ops", "source"), _point(2, "B", "kis", "locality"),
+                               _point(3, "C", "wtz", None), _point(4, "D", "zaz", lat=None)], settings=catalog.settings)
+    rows = _marker_data(html)
+    assert len(rows) == 3                                   # the point-less one is skipped
+    assert [r[3] for r in rows] == [0, 1, 1]                # exact, locality, unknown -> approximate
+    order = [t.value for t in TYPES]
+    assert rows[0][2] == order.index("ops")
+    assert TYPES[InstitutionType.OPS].colour in html        # colour table shipped to the callback
+    assert "położenie przybliżone" in html                  # legend and popup explain the dashed pins
+
+
+def test_full_map_uses_only_local_assets(catalog):
+    html = maps.full_map_html([_point(1, "A")], settings=catalog.settings)
+    assert assets.external_assets(html) == []
+    assert '<script src="/static/vendor/leaflet/leaflet.js">' in html
+    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert 'lang="pl"' in html
+    assert catalog.settings.tile_url in html                # tiles stay remote (images, configurable)
+
+
+def test_count_choropleth_with_legend_uses_local_d3(catalog):
+    spec = {"kind": "count", "label": "CIS w powiecie", "values": {"1465": 3, "2061": 1}}
+    html = maps.full_map_html([_point(1, "A")], choropleth=spec, settings=catalog.settings)
+    assert "cdnjs.cloudflare.com" not in html
+    assert '<script src="/static/vendor/d3/d3.min.js">' in html
+    assert assets.external_assets(html) == []
+    assert html.count('"teryt": "') >= 380 or html.count('"teryt":"') >= 380
+
+
+def test_choropleth_from_catalog_counts(catalog):
+    from catalog.db import session_scope
+
+    with session_scope(catalog.settings.database_url) as session:
+        count = maps.choropleth_spec(session, "cis")
+        coverage = maps.choropleth_spec(session, maps.COVERAGE_KEY)
+        assert maps.choropleth_spec(session, "nonsense") is None
+    assert count["values"] == {"2061": 1}                    # the closed Warsaw CIS is not counted
+    assert coverage["kind"] == "coverage"
+    assert coverage["values"] == {"2061": 1, "2002": 2, "1261": 2, "1465": 1}   # KIS in 2002 counted without a point too
+    html = maps.full_map_html([], choropleth=maps.COVERAGE_KEY, settings=catalog.settings)
+    assert "powiat bez CIS, KIS, ZAZ i WTZ" in html and "#d7301f" in html
+
+
+def test_small_map(catalog):
+    exact = maps.small_map_html(_point(1, XSS, precision="address"), settings=catalog.settings)
+    assert XSS not in exact and "&lt;script&gt;" in exact
+    assert assets.external_assets(exact) == []
+    approx = maps.small_map_html(_point(2, "B", precision="gmina"), settings=catalog.settings)
+    assert "L.circle(" in approx and "L.circle(" not in exact   # uncertainty circle only when approximate
+    assert maps.small_map_html(_point(3, "C", lat=None), settings=catalog.settings) == ""
+
+
+def test_external_asset_detection_catches_cdn_links():
+    html = '<script src="https://cdn.example/x.js"></script><link rel="stylesheet" href="//cdn.example/x.css">'
+    assert len(assets.external_assets(html)) == 2
+    assert assets.external_assets('<script src="/static/x.js"></script>') == []

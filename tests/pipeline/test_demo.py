@@ -1,0 +1,64 @@
+"""The offline first run: the bundled demo snapshot, and its replacement by real data."""
+from __future__ import annotations
+
+from collections import Counter
+
+from click.testing import CliRunner
+from sqlmodel import select
+
+from catalog import settings as settings_mod
+from catalog.db import session_scope
+from catalog.models import Institution
+from catalog.records import FetchResult, SourceItem
+from scrapers import pipeline
+from scrapers.base import SourceMeta
+from webapp.cli import cli
+
+
+class StaticAdapter:
+    """A source whose listing is given in memory (stands for a live register in this test)."""
+
+    def __init__(self, items):
+        self.meta = SourceMeta(key="rjps", name="RJPS", url="https://example.invalid", licence="-",
+                               attribution="-")
+        self.items = items
+
+    def fetch(self, client, settings):
+        return FetchResult(items=self.items, listed_keys={i.source_key for i in self.items}, complete=True)
+
+
+def test_demo_snapshot_covers_every_unit_without_contact_data(demo_data_dir):
+    s = settings_mod.load()
+    with session_scope(s.database_url) as session:
+        rows = session.exec(select(Institution)).all()
+    real = [i for i in rows if not i.is_demo]
+    placeholders = [i for i in rows if i.is_demo]
+    assert {i.name for i in real} == {"Miejski Ośrodek Pomocy Społecznej w Zabłudowie",
+                                      "Gminny Ośrodek Pomocy Społecznej w Bytoniu"}
+    counts = Counter(i.type for i in placeholders)
+    # one OPS per gmina (2 479) less the two gminy covered by the real RJPS captures; PCPR per powiat
+    # except the 66 cities with powiat rights (their MOPS does it); a PUP per powiat.
+    assert counts == {"ops": 2477, "pcpr": 314, "pup": 380}
+    assert all("rekord demonstracyjny" in i.name for i in placeholders)
+    assert not any(i.phones or i.email or i.www or i.street for i in placeholders)
+    assert all(i.woj_teryt and i.powiat_teryt and i.lat and i.lon for i in rows)
+    assert all(i.gmina_id6 for i in rows if i.type == "ops")
+    # The real units got their gmina from the address, not from the demo.
+    zab = next(i for i in real if "Zabłudowie" in i.name)
+    assert (zab.gmina_id6, zab.powiat_teryt, zab.woj_teryt) == ("200214", "2002", "20")
+    again = CliRunner().invoke(cli, ["load-demo", "--if-empty"])
+    assert again.exit_code == 0 and "not loaded" in again.output
+
+
+def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
+    s = settings_mod.load()
+    items = [
+        SourceItem(source="rjps", source_key=str(1000 + n), fields={
+            "name": f"Gminny Ośrodek Pomocy Społecznej nr {n} (test)", "type": "ops"})
+        for n in range(pipeline.PLACEHOLDER_REPLACEMENT_MIN)
+    ]
+    summary = pipeline.run_adapter(s, StaticAdapter(items))
+    assert summary.ok
+    with session_scope(s.database_url) as session:
+        left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))  # noqa: E712
+    assert left == {"pcpr": 314, "pup": 380}

@@ -1,0 +1,296 @@
+"""folium map documents: the full directory map (clustered pins, per-type colours, approximate pins
+drawn differently, optional powiat choropleth) and the small map of one institution.
+
+Both return a complete HTML document, served on its own route and embedded in the pages with a
+same-origin <iframe> (/mapa/ramka and /instytucja/<id>/mapa in webapp/views_info.py): folium writes
+inline scripts and styles, and a separate document lets only that response relax the CSP (per-request
+script nonces, inline styles) while the pages keep a strict policy. The pages stay usable without
+JavaScript; the map is an addition. All JS/CSS come from /static/vendor (webapp/assets.py).
+Every scraped string that reaches the map is HTML-escaped here, in Python, before folium sees it.
+"""
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any, Protocol
+
+import folium
+from branca.colormap import LinearColormap
+from branca.element import MacroElement
+from flask import current_app, has_app_context
+from folium.plugins import FastMarkerCluster
+from folium.template import Template
+from markupsafe import escape
+from shapely.geometry import mapping, shape
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from catalog.db import session_scope
+from catalog.models import Institution
+from catalog.settings import REFERENCE_DATA_DIR, Settings, load
+from catalog.types import TYPES, InstitutionType, Precision, Status, info
+from webapp import assets
+
+POWIATY_GEOJSON = REFERENCE_DATA_DIR / "boundaries" / "powiaty.geojson"
+POLAND_CENTRE = (52.07, 19.48)
+APPROXIMATE = {Precision.POSTCODE.value, Precision.LOCALITY.value, Precision.GMINA.value}
+# Radius (m) of the uncertainty circle on the small map for an approximate point.
+UNCERTAINTY_M = {Precision.POSTCODE.value: 2000, Precision.LOCALITY.value: 3000, Precision.GMINA.value: 8000}
+COVERAGE_KEY = "brak-reintegracji"   # "powiaty bez CIS/KIS/ZAZ/WTZ"
+COVERAGE_TYPES = (InstitutionType.CIS.value, InstitutionType.KIS.value, InstitutionType.ZAZ.value,
+                  InstitutionType.WTZ.value)
+TYPE_ORDER: list[str] = [t.value for t in TYPES]
+
+
+class MapPoint(Protocol):
+    id: int
+    name: str
+    type: str
+    lat: float | None
+    lon: float | None
+    geo_precision: str | None
+
+
+def is_approximate(precision: str | None) -> bool:
+    """Pins placed by postcode/locality/gmina (or with unknown precision) are only approximate."""
+    return precision is None or precision in APPROXIMATE
+
+
+# One marker per row [lat, lon, type index, approximate 0/1, id, escaped name]. Names are escaped in
+# Python; the popup concatenates only those escaped strings, numbers and fixed labels.
+_CALLBACK = """(function () {
+    var colours = %(colours)s, labels = %(labels)s;
+    return function (row) {
+        var colour = colours[row[2]], approx = row[3] === 1;
+        var marker = L.circleMarker([row[0], row[1]], approx
+            ? {radius: 8, color: colour, weight: 2, dashArray: '3 3', fillColor: '#ffffff', fillOpacity: 0.9}
+            : {radius: 7, color: '#ffffff', weight: 2, fillColor: colour, fillOpacity: 1});
+        marker.bindPopup('<a href="/instytucja/' + row[4] + '" target="_top">' + row[5] + '</a><br>'
+            + labels[row[2]] + (approx ? '<br><em>położenie przybliżone</em>' : ''));
+        return marker;
+    };
+})()"""
+
+
+class TypedMarkerCluster(FastMarkerCluster):
+    """FastMarkerCluster that adds all markers in one addLayers call and flags when it is done.
+
+    Rows come from marker_rows (already checked and rounded), so folium's per-row validation is skipped.
+    """
+
+    def __init__(self, data: list[list[Any]], callback: str, **kwargs: Any) -> None:
+        super().__init__([], callback=callback, **kwargs)
+        self.data = data
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = (function(){
+                {{ this.callback }}
+                var data = {{ this.data|tojson }};
+                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+                var markers = new Array(data.length);
+                for (var i = 0; i < data.length; i++) { markers[i] = callback(data[i]); }
+                cluster.addLayers(markers);
+                cluster.addTo({{ this._parent.get_name() }});
+                document.documentElement.setAttribute('data-markers', String(data.length));
+                return cluster;
+            })();
+        {% endmacro %}""")
+
+
+class Legend(MacroElement):
+    """A static HTML legend (no script) in the map's corner."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .mapa-legend { position: absolute; z-index: 1000; bottom: 24px; left: 8px; background: #fff;
+            padding: 6px 8px; font: 13px/1.4 sans-serif; border: 1px solid #777; border-radius: 4px;
+            max-height: 45%; overflow-y: auto; }
+          .mapa-legend ul { list-style: none; margin: 0; padding: 0; }
+          .mapa-legend .dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
+            margin-right: 5px; vertical-align: -1px; border: 2px solid #fff; }
+          .mapa-legend .approx { background: #fff !important; border: 2px dashed #333; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <section class="mapa-legend" aria-label="Legenda mapy">{{ this.body }}</section>
+        {% endmacro %}""")
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+def _legend_html(types_present: list[str], choropleth: dict | None) -> str:
+    items = "".join(
+        f'<li><span class="dot" style="background:{info(code).colour}"></span>{escape(info(code).label)}</li>'
+        for code in types_present
+    )
+    items += '<li><span class="dot approx"></span>położenie przybliżone</li>'
+    if choropleth and choropleth.get("kind") == "coverage":
+        items += ('<li><span class="dot" style="background:#d7301f"></span>powiat bez CIS, KIS, ZAZ i WTZ</li>'
+                  '<li><span class="dot" style="background:#a1d99b"></span>powiat z co najmniej jedną</li>')
+    return f"<ul>{items}</ul>"
+
+
+def _base_map(settings: Settings, location: tuple[float, float], zoom: int, title: str | None) -> folium.Map:
+    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, prefer_canvas=True,
+                      control_scale=True)
+    folium.TileLayer(tiles=settings.tile_url, attr=settings.tile_attribution, name="OpenStreetMap",
+                     max_zoom=19, control=False).add_to(fmap)
+    fmap.get_root().title = str(escape(title or "Mapa Wsparcia"))
+    return fmap
+
+
+def _render(fmap: folium.Map) -> str:
+    assets.localise(fmap.get_root())
+    document = fmap.get_root().render()
+    return assets.finish(document.replace("<html>", '<html lang="pl">', 1))
+
+
+def _settings(settings: Settings | None) -> Settings:
+    """Explicit settings, else the running app's, else the environment's."""
+    if settings is not None:
+        return settings
+    if has_app_context() and "SETTINGS" in current_app.config:
+        return current_app.config["SETTINGS"]
+    return load()
+
+
+def marker_rows(institutions: Iterable[MapPoint]) -> tuple[list[list[Any]], list[str]]:
+    """Compact marker rows and the type codes present (in TYPE_ORDER)."""
+    rows, present = [], set()
+    for inst in institutions:
+        if inst.lat is None or inst.lon is None:
+            continue
+        code = inst.type if inst.type in TYPE_ORDER else InstitutionType.OTHER.value
+        present.add(code)
+        rows.append([round(inst.lat, 5), round(inst.lon, 5), TYPE_ORDER.index(code),
+                     1 if is_approximate(inst.geo_precision) else 0, int(inst.id), html.escape(inst.name)])
+    return rows, [c for c in TYPE_ORDER if c in present]
+
+
+def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | None = None,
+                  title: str | None = None, settings: Settings | None = None) -> str:
+    """The directory map as a complete HTML document.
+
+    choropleth: {"kind": "count" | "coverage", "label": str, "values": {powiat_code: count}}; "count"
+    shades powiaty by count, "coverage" marks powiaty whose count is 0. A string is a key understood
+    by choropleth_spec (a type code, or COVERAGE_KEY) whose counts are read from the catalog.
+    """
+    settings = _settings(settings)
+    if isinstance(choropleth, str):
+        with session_scope(settings.database_url) as session:
+            choropleth = choropleth_spec(session, choropleth)
+    fmap = _base_map(settings, POLAND_CENTRE, 6, title)
+    rows, present = marker_rows(institutions)
+    if choropleth:
+        _add_choropleth(fmap, choropleth)
+    callback = _CALLBACK % {
+        "colours": json.dumps([info(c).colour for c in TYPE_ORDER]),
+        "labels": json.dumps([str(escape(info(c).label)) for c in TYPE_ORDER], ensure_ascii=False),
+    }
+    TypedMarkerCluster(rows, callback=callback, name="Instytucje",
+                       options={"showCoverageOnHover": False, "maxClusterRadius": 50,
+                                "disableClusteringAtZoom": 15}).add_to(fmap)
+    if rows:
+        lats, lons = [r[0] for r in rows], [r[1] for r in rows]
+        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=13)
+    Legend(_legend_html(present, choropleth)).add_to(fmap)
+    if choropleth:
+        folium.LayerControl(collapsed=True).add_to(fmap)
+    return _render(fmap)
+
+
+def small_map_html(institution: MapPoint, *, settings: Settings | None = None) -> str:
+    """A small map of one institution; "" when it has no point."""
+    if institution.lat is None or institution.lon is None:
+        return ""
+    settings = _settings(settings)
+    approx = is_approximate(institution.geo_precision)
+    point = (institution.lat, institution.lon)
+    fmap = _base_map(settings, point, 12 if approx else 16, institution.name)
+    colour = info(institution.type).colour
+    if approx:
+        folium.Circle(point, radius=UNCERTAINTY_M.get(institution.geo_precision or "", 3000), color=colour,
+                      weight=2, dash_array="4 4", fill=True, fill_opacity=0.08).add_to(fmap)
+    label = str(escape(institution.name)) + ("<br><em>położenie przybliżone</em>" if approx else "")
+    folium.CircleMarker(point, radius=8, color="#ffffff" if not approx else colour, weight=2,
+                        fill=True, fill_color=colour if not approx else "#ffffff", fill_opacity=1,
+                        popup=folium.Popup(label, max_width=260)).add_to(fmap)
+    return _render(fmap)
+
+
+@lru_cache(maxsize=1)
+def powiat_shapes() -> dict:
+    """Powiat boundaries simplified (~1 km, enough at country zoom) and rounded: 380 polygons, ~0.25 MB."""
+    with POWIATY_GEOJSON.open(encoding="utf-8") as fh:
+        source = json.load(fh)
+    features = []
+    for feature in source["features"]:
+        geometry = shape(feature["geometry"]).simplify(0.01, preserve_topology=True)
+        features.append({"type": "Feature", "properties": {"teryt": feature["properties"]["teryt"],
+                                                            "nazwa": feature["properties"]["nazwa"]},
+                         "geometry": _rounded(mapping(geometry))})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _rounded(geometry: dict) -> dict:
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            if value and isinstance(value[0], float):
+                return [round(v, 3) for v in value]
+            return [walk(v) for v in value]
+        return value
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}
+
+
+def powiat_counts(session: Session, types: Iterable[str]) -> dict[str, int]:
+    """Institutions of these types (not closed) per powiat code."""
+    stmt = (select(Institution.powiat_teryt, func.count(Institution.id))
+            .where(Institution.type.in_(list(types)), Institution.powiat_teryt.is_not(None),
+                   Institution.status != Status.CLOSED.value)
+            .group_by(Institution.powiat_teryt))
+    return {code: int(n) for code, n in session.exec(stmt).all()}
+
+
+def choropleth_spec(session: Session, key: str) -> dict | None:
+    """The choropleth for a key: a type code (count per powiat) or COVERAGE_KEY; None when unknown."""
+    if key == COVERAGE_KEY:
+        return {"kind": "coverage", "label": "Liczba CIS, KIS, ZAZ i WTZ w powiecie",
+                "values": powiat_counts(session, COVERAGE_TYPES)}
+    if key not in TYPE_ORDER:
+        return None
+    return {"kind": "count", "label": f"{info(key).plural}: liczba w powiecie",
+            "values": powiat_counts(session, (key,))}
+
+
+def _add_choropleth(fmap: folium.Map, choropleth: dict) -> None:
+    values: dict[str, int] = choropleth.get("values", {})
+    label = str(choropleth.get("label") or "Liczba instytucji w powiecie")
+    collection = powiat_shapes()
+    features = [{**f, "properties": {**f["properties"], "count": values.get(f["properties"]["teryt"], 0)}}
+                for f in collection["features"]]
+    data = {"type": "FeatureCollection", "features": features}
+    if choropleth.get("kind") == "coverage":
+        def style(feature: dict) -> dict:
+            empty = feature["properties"]["count"] == 0
+            return {"fillColor": "#d7301f" if empty else "#a1d99b", "color": "#555", "weight": 0.6,
+                    "fillOpacity": 0.55 if empty else 0.3}
+    else:
+        top = max(values.values(), default=0) or 1
+        colormap = LinearColormap(["#fff5eb", "#fd8d3c", "#7f2704"], vmin=0, vmax=top, caption=label)
+        colormap.add_to(fmap)
+
+        def style(feature: dict) -> dict:
+            count = feature["properties"]["count"]
+            return {"fillColor": colormap(count) if count else "#f7f7f7", "color": "#555", "weight": 0.6,
+                    "fillOpacity": 0.6}
+    folium.GeoJson(
+        data, name=label, style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["nazwa", "count"], aliases=["Powiat", label]),
+    ).add_to(fmap)

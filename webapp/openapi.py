@@ -1,0 +1,203 @@
+"""The OpenAPI 3.1 description of the public API (served at /api/openapi.json), built in code so that
+enumerations (types, statuses) and limits come from the same constants the API validates with."""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from catalog.types import InstitutionType, Precision, Status
+from webapp.api_params import MAX_PAGE, MAX_PER_PAGE, MAX_RADIUS_KM, MAX_TEXT
+from webapp.serializers import CSV_COLUMNS
+
+NULL_STR = {"type": ["string", "null"]}
+NULL_NUM = {"type": ["number", "null"]}
+DATE = {"type": ["string", "null"], "format": "date"}
+DATETIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _param(name: str, description: str, schema: dict, *, required: bool = False, explode: bool | None = None) -> dict:
+    out = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    if explode is not None:
+        out["explode"] = explode
+    return out
+
+
+FILTER_PARAMS = [
+    _param("q", "Szukany tekst (nazwa, usługa, miejscowość). / Free text.", {"type": "string", "maxLength": MAX_TEXT}),
+    _param("type", "Typ jednostki; powtarzalny lub lista po przecinku. / Institution type, repeatable or comma list.",
+           {"type": "array", "items": {"type": "string", "enum": [t.value for t in InstitutionType]}}, explode=True),
+    _param("woj", "Kod TERYT województwa (2 cyfry).", {"type": "string", "pattern": "^[0-9]{2}$"}),
+    _param("powiat", "Kod TERYT powiatu (4 cyfry).", {"type": "string", "pattern": "^[0-9]{4}$"}),
+    _param("gmina", "Kod TERYT gminy (6 lub 7 cyfr).", {"type": "string", "pattern": "^[0-9]{6,7}$"}),
+    _param("status", "Status jednostki.", {"type": "string", "enum": [s.value for s in Status]}),
+    _param("target_group", "Grupa docelowa; powtarzalna lub lista po przecinku.",
+           {"type": "array", "items": {"type": "string"}}, explode=True),
+    _param("near", "Punkt odniesienia: szerokość,długość (WGS84), np. 53.13,23.16.",
+           {"type": "string", "pattern": r"^-?[0-9.]+,-?[0-9.]+$"}),
+    _param("radius_km", "Promień wokół near w km (wymaga near).",
+           {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM}),
+]
+PAGING_PARAMS = [
+    _param("sort", "Kolejność: trafność albo odległość (wymaga near).",
+           {"type": "string", "enum": ["relevance", "distance"], "default": "relevance"}),
+    _param("page", "Numer strony (od 1).", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+    _param("per_page", "Wyników na stronie.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+                                                "default": 20}),
+]
+MODIFIED_AFTER = _param(
+    "modified_after", "Tylko rekordy zmienione w katalogu po tej chwili (data lub data z godziną ISO 8601, UTC).",
+    {"type": "string", "examples": ["2026-01-31", "2026-01-31T12:00:00Z"]})
+
+ERRORS = {
+    "400": {"description": "Nieprawidłowy parametr. / Invalid parameter.",
+            "content": {"application/json": {"schema": _ref("Error")}}},
+}
+NOT_FOUND = {"404": {"description": "Nie znaleziono. / Not found.",
+                     "content": {"application/json": {"schema": _ref("Error")}}}}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _op(summary: str, responses: dict, parameters: list | None = None, description: str = "") -> dict:
+    out: dict[str, Any] = {"summary": summary, "responses": responses}
+    if description:
+        out["description"] = description
+    if parameters:
+        out["parameters"] = parameters
+    return {"get": out}
+
+
+def _schemas() -> dict[str, Any]:
+    obj = lambda props, required=None: {"type": "object", "properties": props,
+                                        **({"required": required} if required else {})}
+    institution = obj({
+        "id": {"type": "integer"}, "name": {"type": "string"},
+        "type": {"type": "string", "enum": [t.value for t in InstitutionType]}, "type_label": {"type": "string"},
+        "operator": obj({k: NULL_STR for k in ("name", "krs", "nip", "regon")}),
+        "identifiers": obj({k: NULL_STR for k in ("rjps_id", "krs", "nip", "regon", "register_number")}),
+        "address": obj({k: NULL_STR for k in ("street", "building", "flat", "postal_code", "locality", "raw")}),
+        "teryt": obj({k: NULL_STR for k in ("woj", "powiat", "gmina")}),
+        "location": obj({"lat": NULL_NUM, "lon": NULL_NUM,
+                         "precision": {"type": ["string", "null"], "enum": [p.value for p in Precision] + [None]},
+                         "precision_label": NULL_STR, "source": NULL_STR}),
+        "phones": {"type": "array", "items": obj({"raw": NULL_STR, "e164": NULL_STR})},
+        "email": NULL_STR, "www": NULL_STR,
+        "service_tags": {"type": "array", "items": {"type": "string"}},
+        "target_groups": {"type": "array", "items": {"type": "string"}},
+        "service_area": {"type": "array", "items": {"type": "string"}, "description": "Kody TERYT obsługiwanych jednostek."},
+        "partners": {"type": "array", "items": {"type": "object"}},
+        "status": {"type": "string"}, "status_label": NULL_STR,
+        "valid_from": DATE, "valid_until": DATE, "decision_number": NULL_STR, "decision_date": DATE,
+        "source_updated_at": DATE, "first_seen": DATETIME, "last_seen": DATETIME, "updated_at": DATETIME,
+        "is_demo": {"type": "boolean"},
+    }, ["id", "name", "type", "address", "teryt", "location", "status", "updated_at"])
+    provenance_entry = obj({"source": {"type": "string"}, "source_key": {"type": "string"}, "value": {},
+                            "first_seen": DATETIME, "last_seen": DATETIME, "source_updated_at": DATE})
+    return {
+        "Error": obj({"error": obj({"code": {"type": "string"}, "message": {"type": "string"},
+                                    "message_en": {"type": "string"}}, ["code", "message"])}, ["error"]),
+        "Institution": institution,
+        "SearchItem": {"allOf": [_ref("Institution"), obj({"distance_km": NULL_NUM, "score": NULL_NUM})]},
+        "SearchResponse": obj({
+            "items": {"type": "array", "items": _ref("SearchItem")}, "total": {"type": "integer"},
+            "page": {"type": "integer"}, "per_page": {"type": "integer"},
+            "facets": {"type": "object", "additionalProperties": {"type": "object",
+                                                                  "additionalProperties": {"type": "integer"}}},
+            "note": NULL_STR,
+        }, ["items", "total", "page", "per_page", "facets"]),
+        "InstitutionDetail": {"allOf": [_ref("Institution"), obj({
+            "type_info": obj({k: {"type": "string"} for k in ("what", "who", "how_to_get_in", "level")}),
+            "teryt_names": {"type": "object"},
+            "provenance": {"type": "object", "description": "Pole katalogu -> wartości według źródeł.",
+                           "additionalProperties": {"type": "array", "items": provenance_entry}},
+            "sources": {"type": "array", "items": obj({
+                "source": {"type": "string"}, "source_key": {"type": "string"}, "first_seen": DATETIME,
+                "last_seen": DATETIME, "source_updated_at": DATE, "missing_runs": {"type": "integer"}})},
+        })]},
+        "Resolution": {"type": "object", "description": "Miejsce, jednostki właściwe (OPS, PCPR, PUP, OWES) "
+                                                        "i instytucje w pobliżu (geo.resolve.Resolution.to_dict)."},
+        "Items": obj({"items": {"type": "array", "items": {"type": "object"}}}, ["items"]),
+        "FeatureCollection": obj({
+            "type": {"const": "FeatureCollection"},
+            "features": {"type": "array", "items": obj({
+                "type": {"const": "Feature"}, "id": {"type": "integer"},
+                "geometry": obj({"type": {"const": "Point"},
+                                 "coordinates": {"type": "array", "items": {"type": "number"},
+                                                 "minItems": 2, "maxItems": 2}}),
+                "properties": obj({"id": {"type": "integer"}, "name": {"type": "string"},
+                                   "type": {"type": "string"}, "colour": {"type": "string"},
+                                   "precision": NULL_STR, "locality": NULL_STR, "url": {"type": "string"}}),
+            })},
+        }, ["type", "features"]),
+    }
+
+
+@lru_cache(maxsize=1)
+def spec() -> dict[str, Any]:
+    code = {"type": "string"}
+    paths = {
+        "/api/institutions": _op("Wyszukiwanie instytucji / Search institutions",
+                                 {**_json(_ref("SearchResponse")), **ERRORS}, FILTER_PARAMS + PAGING_PARAMS),
+        "/api/institutions/{institution_id}": {"get": {
+            "summary": "Instytucja ze źródłami każdego pola / One institution with per-field provenance",
+            "parameters": [{"name": "institution_id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "responses": {**_json(_ref("InstitutionDetail")), **NOT_FOUND},
+        }},
+        "/api/resolve": _op(
+            "Jednostki właściwe dla miejsca / Competent units for a place",
+            {**_json(_ref("Resolution")), **ERRORS, **NOT_FOUND,
+             "503": {"description": "Usługa niedostępna.", "content": {"application/json": {"schema": _ref("Error")}}}},
+            [_param("q", "Adres, miejscowość lub kod pocztowy.", {"type": "string", "maxLength": MAX_TEXT}),
+             _param("lat", "Szerokość geograficzna (z lon).", {"type": "number", "minimum": -90, "maximum": 90}),
+             _param("lon", "Długość geograficzna (z lat).", {"type": "number", "minimum": -180, "maximum": 180})],
+            "Podaj q albo parę lat, lon.",
+        ),
+        "/api/wojewodztwa": _op("Województwa (TERYT)", _json(_ref("Items"))),
+        "/api/powiaty": _op("Powiaty (TERYT)", {**_json(_ref("Items")), **ERRORS},
+                            [_param("woj", "Kod województwa.", {"type": "string", "pattern": "^[0-9]{2}$"})]),
+        "/api/gminy": _op("Gminy (TERYT)", {**_json(_ref("Items")), **ERRORS},
+                          [_param("powiat", "Kod powiatu.", {"type": "string", "pattern": "^[0-9]{4}$"})]),
+        "/api/map.geojson": {"get": {
+            "summary": "Punkty na mapę (GeoJSON) / Map points",
+            "description": "Te same filtry co wyszukiwanie; z parametrem q najwyżej 2000 najlepszych wyników.",
+            "parameters": FILTER_PARAMS,
+            "responses": {"200": {"description": "OK", "content": {"application/geo+json": {
+                "schema": _ref("FeatureCollection")}}}, **ERRORS},
+        }},
+        "/api/export.jsonl": _export("Eksport JSON Lines (jeden rekord Institution w wierszu)",
+                                     "application/x-ndjson", code),
+        "/api/export.csv": _export(f"Eksport CSV (UTF-8 z BOM); kolumny: {', '.join(CSV_COLUMNS)}", "text/csv", code),
+        "/api/export/hsds.json": _export("Eksport w kształcie HSDS 3.0 (organization / service / location)",
+                                         "application/json", {"type": "object"}),
+        "/api/openapi.json": _op("Ten dokument / This document", _json({"type": "object"})),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Mapa Wsparcia — publiczne API",
+            "version": "1.0.0",
+            "description": "Katalog instytucji wsparcia społecznego w Polsce (OPS, PCPR, PUP, CIS, KIS, ZAZ, WTZ, "
+                           "OWES, PS). Tylko odczyt, CORS otwarty. Błędy: {\"error\": {\"code\", \"message\", "
+                           "\"message_en\"}}. Nazwy pól są stabilne.",
+            "license": {"name": "Dane: zobacz /zrodla (licencje źródeł)", "url": "https://www.openstreetmap.org/copyright"},
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _export(summary: str, mimetype: str, schema: dict) -> dict:
+    return {"get": {
+        "summary": summary,
+        "description": "Strumień wszystkich pól; filtry jak w wyszukiwaniu (bez q) oraz modified_after.",
+        "parameters": [p for p in FILTER_PARAMS if p["name"] != "q"] + [MODIFIED_AFTER],
+        "responses": {"200": {"description": "OK", "content": {mimetype: {"schema": schema}}}, **ERRORS},
+    }}

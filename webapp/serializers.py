@@ -1,0 +1,214 @@
+"""Institution -> stable public JSON (English keys) for the API, exports and the HSDS-inspired shape.
+
+The key names here are a public contract: add keys, never rename or remove them.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from catalog.models import FieldProvenance, Institution
+from catalog.types import PRECISION_LABELS, STATUS_LABELS, Precision, Status, info
+
+# Flat columns of the CSV export, in order (nested values are joined with " | ").
+CSV_COLUMNS: tuple[str, ...] = (
+    "id", "name", "type", "type_label", "operator_name", "operator_krs", "operator_nip", "operator_regon",
+    "rjps_id", "krs", "nip", "regon", "register_number",
+    "street", "building", "flat", "postal_code", "locality", "address_raw",
+    "woj", "powiat", "gmina", "lat", "lon", "precision", "geo_source",
+    "phones", "email", "www", "service_tags", "target_groups", "service_area", "partners",
+    "status", "valid_from", "valid_until", "decision_number", "decision_date", "source_updated_at",
+    "first_seen", "last_seen", "updated_at", "is_demo",
+)
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """Dates as YYYY-MM-DD; datetimes (UTC in the DB) as ISO 8601 UTC with a Z."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return value.isoformat()
+
+
+def _label(labels: dict, enum_cls: type, value: str | None) -> str | None:
+    try:
+        return labels[enum_cls(value)]
+    except ValueError:
+        return None
+
+
+def institution_to_dict(inst: Institution) -> dict[str, Any]:
+    """The public record of one institution."""
+    return {
+        "id": inst.id,
+        "name": inst.name,
+        "type": inst.type,
+        "type_label": info(inst.type).label,
+        "operator": {
+            "name": inst.operator_name,
+            "krs": inst.operator_krs,
+            "nip": inst.operator_nip,
+            "regon": inst.operator_regon,
+        },
+        "identifiers": {
+            "rjps_id": inst.rjps_id,
+            "krs": inst.krs,
+            "nip": inst.nip,
+            "regon": inst.regon,
+            "register_number": inst.register_number,
+        },
+        "address": {
+            "street": inst.street,
+            "building": inst.building,
+            "flat": inst.flat,
+            "postal_code": inst.postal_code,
+            "locality": inst.locality,
+            "raw": inst.address_raw,
+        },
+        "teryt": {"woj": inst.woj_teryt, "powiat": inst.powiat_teryt, "gmina": inst.gmina_id6},
+        "location": {
+            "lat": inst.lat,
+            "lon": inst.lon,
+            "precision": inst.geo_precision,
+            "precision_label": _label(PRECISION_LABELS, Precision, inst.geo_precision),
+            "source": inst.geo_source,
+        },
+        "phones": [{"raw": p.get("raw"), "e164": p.get("e164")} for p in inst.phones or []],
+        "email": inst.email,
+        "www": inst.www,
+        "service_tags": list(inst.service_tags or []),
+        "target_groups": list(inst.target_groups or []),
+        "service_area": list(inst.service_area or []),
+        "partners": list(inst.partners or []),
+        "status": inst.status,
+        "status_label": _label(STATUS_LABELS, Status, inst.status),
+        "valid_from": iso(inst.valid_from),
+        "valid_until": iso(inst.valid_until),
+        "decision_number": inst.decision_number,
+        "decision_date": iso(inst.decision_date),
+        "source_updated_at": iso(inst.source_updated_at),
+        "first_seen": iso(inst.first_seen),
+        "last_seen": iso(inst.last_seen),
+        "updated_at": iso(inst.updated_at),
+        "is_demo": bool(inst.is_demo),
+    }
+
+
+def provenance_to_dict(rows: Iterable[FieldProvenance]) -> dict[str, list[dict[str, Any]]]:
+    """Per catalog field (model names, e.g. "postal_code"): which source said what and when."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: (r.field, r.source, r.source_key)):
+        out.setdefault(row.field, []).append({
+            "source": row.source,
+            "source_key": row.source_key,
+            "value": _decode(row.value),
+            "first_seen": iso(row.first_seen),
+            "last_seen": iso(row.last_seen),
+            "source_updated_at": iso(row.source_updated_at),
+        })
+    return out
+
+
+def _decode(value: str | None) -> Any:
+    # Merge stores values JSON-encoded; tolerate plain strings written by older code.
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _joined(values: Iterable[Any]) -> str:
+    return " | ".join(str(v) for v in values if v not in (None, ""))
+
+
+def institution_to_csv_row(inst: Institution) -> list[Any]:
+    """One CSV row in CSV_COLUMNS order."""
+    d = institution_to_dict(inst)
+    flat = {
+        **{k: d[k] for k in ("id", "name", "type", "type_label", "email", "www", "status", "valid_from",
+                             "valid_until", "decision_number", "decision_date", "source_updated_at",
+                             "first_seen", "last_seen", "updated_at")},
+        **{f"operator_{k}": v for k, v in d["operator"].items()},
+        **d["identifiers"],
+        **{k: v for k, v in d["address"].items() if k != "raw"},
+        "address_raw": d["address"]["raw"],
+        **d["teryt"],
+        "lat": d["location"]["lat"], "lon": d["location"]["lon"],
+        "precision": d["location"]["precision"], "geo_source": d["location"]["source"],
+        "phones": _joined(p["e164"] or p["raw"] for p in d["phones"]),
+        "service_tags": _joined(d["service_tags"]),
+        "target_groups": _joined(d["target_groups"]),
+        "service_area": _joined(d["service_area"]),
+        "partners": _joined(p.get("name") if isinstance(p, dict) else p for p in d["partners"]),
+        "is_demo": "1" if d["is_demo"] else "0",
+    }
+    return [flat[c] if flat[c] is not None else "" for c in CSV_COLUMNS]
+
+
+def institution_to_hsds(inst: Institution) -> dict[str, Any]:
+    """An HSDS 3.0-inspired compiled organization with its one service and one location.
+
+    Ids are derived from ours ("org-12", "svc-12", "loc-12") so that consumers can join exports.
+    """
+    d = institution_to_dict(inst)
+    type_info = info(inst.type)
+    phones = [{"number": p["e164"] or p["raw"], "description": p["raw"]} for p in d["phones"]]
+    address = d["address"]
+    street = " ".join(x for x in (address["street"], address["building"]) if x)
+    if address["flat"]:
+        street = f"{street}/{address['flat']}"
+    return {
+        "id": f"org-{inst.id}",
+        "name": inst.name,
+        "description": type_info.what,
+        "email": inst.email,
+        "website": inst.www,
+        "tax_id": inst.nip,
+        "legal_status": type_info.label,
+        "parent_organization_id": f"org-{inst.parent_id}" if inst.parent_id else None,
+        "identifiers": [
+            {"identifier_scheme": scheme, "identifier": value}
+            for scheme, value in (("PL-RJPS", inst.rjps_id), ("PL-KRS", inst.krs), ("PL-NIP", inst.nip),
+                                  ("PL-REGON", inst.regon))
+            if value
+        ],
+        "phones": phones,
+        "services": [{
+            "id": f"svc-{inst.id}",
+            "organization_id": f"org-{inst.id}",
+            "name": type_info.label,
+            "description": type_info.what,
+            "eligibility_description": type_info.who,
+            "application_process": type_info.how_to_get_in,
+            "status": "active" if inst.status == Status.ACTIVE.value else "inactive",
+            "email": inst.email,
+            "url": inst.www,
+            "service_areas": [{"extent_type": "teryt", "extent": code} for code in d["service_area"]],
+            "attributes": [{"taxonomy": "mapa-wsparcia:type", "code": inst.type}]
+            + [{"taxonomy": "mapa-wsparcia:target-group", "code": g} for g in d["target_groups"]]
+            + [{"taxonomy": "mapa-wsparcia:service-tag", "code": t} for t in d["service_tags"]],
+        }],
+        "locations": [{
+            "id": f"loc-{inst.id}",
+            "organization_id": f"org-{inst.id}",
+            "location_type": "physical",
+            "latitude": inst.lat,
+            "longitude": inst.lon,
+            "addresses": [{
+                "address_type": "physical",
+                "address_1": street or address["raw"],
+                "city": address["locality"],
+                "postal_code": address["postal_code"],
+                "state_province": inst.woj_teryt,
+                "country": "PL",
+            }],
+        }],
+        "metadata": {"last_updated": d["updated_at"], "source_updated_at": d["source_updated_at"]},
+    }
