@@ -1,0 +1,379 @@
+"""Register tables -> normalised register rows (RegisterRow), one per institution.
+
+The rules that matter to users live here: CIS status is valid for 5 years from the decision unless the
+document gives its own end date, an expired CIS is marked "expired" (never dropped), and a KIS the
+document reports as removed or closed is "closed"."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from catalog.phones import normalise_phones
+from scrapers.documents import columns as col
+from scrapers.documents.addresses import parse_address
+from scrapers.documents.dates import add_years, find_dates, parse_date, parse_period
+from scrapers.documents.header import Header, find_header, is_column_numbers, row_score
+from scrapers.documents.identifiers import check_identifier, find_labelled, strip_labelled
+from scrapers.documents.reader import read_tables
+from scrapers.documents.tables import Row, Table, UnreadableDocument
+
+KINDS = ("cis", "kis", "zaz", "wtz", "owes", "ps")
+CIS_STATUS_YEARS = 5
+_CLOSED_MARKERS = (
+    "wykresl", "skreslon", "zakonczyl", "zakonczyla", "zakonczenie dzialalnosci", "zlikwidowan",
+    "likwidacj", "zamknie", "nie prowadzi", "nieczynn", "cofnie", "utracil", "utracila", "rozwiazan",
+)
+_EXPIRED_MARKERS = ("wygasl", "wygasa", "wygaslo", "status wygasl")
+_SECTION_KINDS = (
+    ("cis", ("centr", "integracji")), ("kis", ("klub", "integracji")), ("zaz", ("zaklad", "aktywnosci")),
+    ("wtz", ("warsztat", "terapii")), ("owes", ("wsparcia", "ekonomii")),
+)
+_VALID_IN_NOTES = re.compile(r"(?:ważn\w*|wazn\w*|\bdo)\s+(?:dnia\s+)?\d{1,2}[.\-/]\d{1,2}[.\-/]\d{4}", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+_WWW = re.compile(r"(?:https?://|www\.)[^\s,;]+", re.IGNORECASE)
+_PHONE_LINE = re.compile(r"^\s*(?:tel|telefon|tel\.?\s*/\s*fa[xk]s?|kom|mob|centrala)\b", re.IGNORECASE)
+_FAX_LINE = re.compile(r"^\s*fa[xk]s?\b", re.IGNORECASE)
+_HOUSE_NUMBER_END = re.compile(r"\s\d+[a-zA-Z]?(?:\s?/\s?\d+[a-zA-Z]?)?$")
+_POSTAL = re.compile(r"\b\d{2}\s?-\s?\d{3}\b")
+_STREET_START = re.compile(r"^\s*(?:ul|al|pl|os|aleja|ulica|plac|osiedle)\.?\s", re.IGNORECASE)
+_DECISION_NOISE = re.compile(
+    r"\b(?:decyzj[aiey]|nr|numer|znak|z\s+dnia|z\s+dn|dnia|roku|wojewody\s+\w+)\b\.?", re.IGNORECASE)
+_DECISION_LEFTOVER = re.compile(r"(?:^|\s)(?:z|r\.?)(?=[\s,;]|$)", re.IGNORECASE)   # "… z" / "r." around a removed date
+
+
+@dataclass
+class RegisterRow:
+    kind: str
+    name: str = ""
+    operator_name: str | None = None
+    street: str | None = None
+    building: str | None = None
+    flat: str | None = None
+    postal_code: str | None = None
+    locality: str | None = None
+    address_raw: str | None = None
+    krs: str | None = None
+    nip: str | None = None
+    regon: str | None = None
+    operator_krs: str | None = None
+    operator_nip: str | None = None
+    operator_regon: str | None = None
+    decision_number: str | None = None
+    decision_date: date | None = None
+    entry_date: date | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+    status: str = "active"
+    phones: list[dict[str, str | None]] = field(default_factory=list)
+    phones_raw: str | None = None
+    email: str | None = None
+    www: str | None = None
+    notes: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    raw: dict[str, str] = field(default_factory=dict)
+    row_number: int = 0
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        out = {key: data[key] for key in _JSON_KEYS}
+        out["operator"] = self.operator_name
+        for key in ("decision_date", "entry_date", "valid_until"):
+            out[key] = data[key].isoformat() if data[key] else None
+        return {key: out[key] for key in ("name", "operator", *_JSON_KEYS[1:])}
+
+
+_JSON_KEYS = (
+    "name", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs", "nip", "regon",
+    "operator_krs", "operator_nip", "operator_regon", "decision_number", "decision_date", "entry_date",
+    "valid_until", "status", "phones", "email", "www", "warnings",
+)
+
+
+def parse_register(data: bytes, filename: str, kind: str, today: date | None = None) -> list[RegisterRow]:
+    """Every institution row in a register document; raises UnreadableDocument with the reason."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown register kind {kind!r}; expected one of {', '.join(KINDS)}")
+    tables = read_tables(data, filename)
+    if not tables:
+        raise UnreadableDocument("nie znaleziono tabeli w dokumencie")
+    return rows_from_tables(tables, kind, today or date.today())
+
+
+def rows_from_tables(tables: list[Table], kind: str, today: date) -> list[RegisterRow]:
+    rows: list[RegisterRow] = []
+    header: Header | None = None
+    found_header = False
+    for table in tables:
+        own = find_header(table)
+        if own is not None:
+            header, start = own, own.end
+        elif header is not None and len(table[0]) == len(header.labels):
+            start = 0   # continuation of the previous table on the next page / sheet
+        else:
+            continue
+        found_header = True
+        rows.extend(_rows_of(table, header, start, kind, today))
+    if not found_header:
+        raise UnreadableDocument("nie rozpoznano nagłówka tabeli (brak kolumny z nazwą jednostki)")
+    return rows
+
+
+def _rows_of(table: Table, header: Header, start: int, kind: str, today: date) -> list[RegisterRow]:
+    out: list[RegisterRow] = []
+    skipping_section = False
+    index = start
+    while index < len(table):
+        row = table[index]
+        index += 1
+        if not any(row) or row in header.rows or is_column_numbers(row):
+            continue
+        if row_score(row) >= max(3, _score(header) - 1):   # a new header further down the table
+            header = find_header(table, index - 1, 1) or header
+            index = header.end if header.start == index - 1 else index
+            continue
+        section = _section_text(row, header)
+        if section is not None:
+            section_kind = _section_kind(section)
+            if section_kind is not None:   # "Powiat X" headings do not change the kind
+                skipping_section = section_kind != kind
+            continue
+        if skipping_section or _only_lp(row, header):
+            continue
+        out.append(build_row(row, header, kind, today, index))
+    return out
+
+
+def _score(header: Header) -> int:
+    return len({f for f in header.fields if f})
+
+
+def _section_text(row: Row, header: Header) -> str | None:
+    """A section heading ("Powiat X", "Kluby integracji społecznej") spans the row or sits alone."""
+    values = [cell for cell in row if cell]
+    if len(set(values)) != 1:
+        return None
+    if len(values) >= 2:
+        return values[0]
+    lone = row.index(values[0])
+    if header.fields[lone] in (col.NAME, col.NAME_ADDRESS, col.OPERATOR) or re.fullmatch(r"\d+\.?", values[0]):
+        return None
+    return values[0]
+
+
+def _section_kind(text: str) -> str | None:
+    folded = col.fold(text)
+    for kind, stems in _SECTION_KINDS:
+        if all(stem in folded for stem in stems):
+            return kind
+    return None
+
+
+def _only_lp(row: Row, header: Header) -> bool:
+    filled = {header.fields[i] for i, cell in enumerate(row) if cell}
+    return filled <= {col.LP, None} and not any(
+        cell for i, cell in enumerate(row) if cell and header.fields[i] is None and not re.fullmatch(r"\d+\.?", cell))
+
+
+def build_row(row: Row, header: Header, kind: str, today: date, row_number: int) -> RegisterRow:
+    cells: dict[str, str] = {}
+    for field_name, value in zip(header.fields, row):
+        if field_name and value and field_name not in cells:
+            cells[field_name] = value
+    result = RegisterRow(kind=kind, row_number=row_number)
+    result.raw = {label or f"kolumna {i + 1}": value for i, (label, value) in enumerate(zip(header.labels, row))}
+    contact = _Contact()
+    _fill_name(result, cells, contact)
+    _fill_operator(result, cells)
+    _fill_address(result, cells, contact)
+    _fill_identifiers(result, cells)
+    _fill_dates(result, cells)
+    _fill_contact(result, cells, contact)
+    result.notes = cells.get(col.NOTES)
+    _fill_status(result, cells, today)
+    if not result.name:
+        result.warnings.append("brak nazwy jednostki w wierszu")
+    return result
+
+
+@dataclass
+class _Contact:
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    www: list[str] = field(default_factory=list)
+    address: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+
+def _split_lines(text: str, contact: _Contact) -> list[str]:
+    """Take phones, e-mails and web addresses out of a multi-line cell; return the other lines."""
+    rest = []
+    for line in text.split("\n"):
+        emails = _EMAIL.findall(line)
+        contact.emails.extend(emails)
+        line_wo_mail = _EMAIL.sub(" ", line)
+        sites = _WWW.findall(line_wo_mail)
+        contact.www.extend(sites)
+        line_rest = _WWW.sub(" ", line_wo_mail).strip(" ,;")
+        if _FAX_LINE.match(line_rest):
+            continue
+        if _PHONE_LINE.match(line_rest) or (_looks_like_phone(line_rest)):
+            contact.phones.append(line_rest)
+            continue
+        if line_rest and not re.fullmatch(r"(?:e-?mail|www|strona)\s*:?", line_rest, re.IGNORECASE):
+            rest.append(line_rest)
+    return rest
+
+
+def _looks_like_phone(line: str) -> bool:
+    digits = re.sub(r"\D", "", line)
+    return len(digits) >= 9 and len(digits) / max(len(line.replace(" ", "")), 1) > 0.7 and not _POSTAL.search(line)
+
+
+def _is_address_line(line: str) -> bool:
+    return bool(_POSTAL.search(line) or _STREET_START.match(line))
+
+
+def _fill_name(result: RegisterRow, cells: dict[str, str], contact: _Contact) -> None:
+    text = cells.get(col.NAME) or cells.get(col.NAME_ADDRESS) or ""
+    name_lines, address_lines = split_name_address(_split_lines(text, contact))
+    contact.address.extend(address_lines)
+    labelled = find_labelled(" ".join(name_lines))
+    for kind, value in labelled.items():
+        cells.setdefault(kind, value)
+    result.name = strip_labelled(" ".join(name_lines)) if labelled else " ".join(name_lines)
+
+
+def split_name_address(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Name lines (a long name may wrap) and the address lines that follow them in one cell."""
+    first = next((i for i, line in enumerate(lines) if _is_address_line(line)), len(lines))
+    name, address = lines[:first], lines[first:]
+    # A rural address has no "ul." and no postal code on its first line: "Makietowo 15".
+    while len(name) > 1 and _HOUSE_NUMBER_END.search(name[-1]):
+        address.insert(0, name.pop())
+    return name, address
+
+
+def _fill_operator(result: RegisterRow, cells: dict[str, str]) -> None:
+    text = cells.get(col.OPERATOR) or cells.get("operator_name_address") or ""
+    if not text:
+        return
+    ignored = _Contact()
+    lines = [line for line in _split_lines(text, ignored) if not _is_address_line(line)]
+    for kind, value in find_labelled(text).items():
+        cells.setdefault(f"operator_{kind}", value)
+    name = strip_labelled(" ".join(lines))
+    result.operator_name = name or None
+
+
+def _fill_address(result: RegisterRow, cells: dict[str, str], contact: _Contact) -> None:
+    for key in (col.ADDRESS, col.CONTACT):
+        if cells.get(key):
+            contact.address.extend(_split_lines(cells[key], contact))
+    parts = [line for line in contact.address if line]
+    if not parts:
+        parts = [cells[key] for key in (col.STREET, col.BUILDING, col.POSTAL_CODE, col.LOCALITY) if cells.get(key)]
+    result.address_raw = ", ".join(parts) or None
+    parsed = parse_address(result.address_raw) if result.address_raw else None
+    for key in ("street", "building", "flat", "postal_code", "locality"):
+        value = cells.get(key) or (getattr(parsed, key, None) if parsed else None)
+        setattr(result, key, value or None)
+    if result.postal_code:
+        digits = re.sub(r"\D", "", result.postal_code)
+        result.postal_code = f"{digits[:2]}-{digits[2:]}" if len(digits) == 5 else result.postal_code
+
+
+def _fill_identifiers(result: RegisterRow, cells: dict[str, str]) -> None:
+    for prefix in ("", "operator_"):
+        if cells.get(f"{prefix}ids"):
+            for kind, value in find_labelled(cells[f"{prefix}ids"]).items():
+                cells.setdefault(f"{prefix}{kind}", value)
+        for kind in ("krs", "nip", "regon"):
+            value, warning = check_identifier(kind, cells.get(f"{prefix}{kind}"))
+            setattr(result, f"{prefix}{kind}", value)
+            if warning:
+                result.warnings.append(warning + (" (podmiot prowadzący)" if prefix else ""))
+
+
+def _fill_dates(result: RegisterRow, cells: dict[str, str]) -> None:
+    if cells.get(col.DECISION):
+        result.decision_number, result.decision_date = split_decision(cells[col.DECISION])
+    if cells.get(col.DECISION_NUMBER):
+        result.decision_number = _clean_decision_number(cells[col.DECISION_NUMBER]) or result.decision_number
+    if cells.get(col.DECISION_DATE):
+        result.decision_date = _latest(cells[col.DECISION_DATE]) or result.decision_date
+    result.entry_date = parse_date(cells.get(col.ENTRY_DATE))
+    result.valid_from = parse_date(cells.get(col.VALID_FROM))
+    for key in (col.DECISION, col.DECISION_DATE, col.ENTRY_DATE):
+        if cells.get(key) and not find_dates(cells[key]):
+            result.warnings.append(f"nie rozpoznano daty: {cells[key]!r}")
+
+
+def split_decision(text: str) -> tuple[str | None, date | None]:
+    """'Decyzja nr PS-II.9421.3.2021 z dnia 12.03.2021 r.' -> ('PS-II.9421.3.2021', 2021-03-12).
+
+    A cell listing renewals ("1) … z 12.03.2016; 2) … z 10.03.2021") yields the newest decision."""
+    best: tuple[str | None, date | None] = (None, None)
+    for part in re.split(r"\n|;|(?<!\S)\d\)\s", text):
+        dates = find_dates(part)
+        when = max((d for _, _, d in dates), default=None)
+        number = _clean_decision_number(part)
+        if when and (best[1] is None or when >= best[1]):
+            best = (number, when)
+        elif best == (None, None) and number:
+            best = (number, None)
+    return best
+
+
+def _clean_decision_number(text: str) -> str | None:
+    dates = find_dates(text)
+    for start, end, _ in reversed(dates):
+        text = text[:start] + " " + text[end:]
+    text = _DECISION_LEFTOVER.sub(" ", _DECISION_NOISE.sub(" ", text))
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-–—()")
+    return text or None
+
+
+def _latest(text: str) -> date | None:
+    dates = [d for _, _, d in find_dates(text)]
+    return max(dates) if dates else None
+
+
+def _fill_contact(result: RegisterRow, cells: dict[str, str], contact: _Contact) -> None:
+    phone_texts = [cells[col.PHONE]] if cells.get(col.PHONE) else []
+    phone_texts += contact.phones
+    result.phones_raw = "; ".join(phone_texts) or None
+    result.phones = normalise_phones(" ; ".join(phone_texts)) if phone_texts else []
+    emails = _EMAIL.findall(cells.get(col.EMAIL, "")) + contact.emails
+    result.email = emails[0].lower() if emails else None
+    sites = _WWW.findall(cells.get(col.WWW, "")) + contact.www
+    result.www = sites[0] if sites else (cells.get(col.WWW) or None)
+
+
+def _fill_status(result: RegisterRow, cells: dict[str, str], today: date) -> None:
+    start, end, open_ended = parse_period(cells.get(col.VALID))
+    if end is None and not open_ended and _VALID_IN_NOTES.search(cells.get(col.NOTES, "")):
+        start, end, open_ended = parse_period(cells[col.NOTES])   # "status ważny do 01.09.2027 r."
+    result.valid_from = result.valid_from or start
+    result.valid_until = end
+    if result.kind == "cis" and end is None and not open_ended:
+        _default_cis_validity(result)
+    status_text = col.fold(" ".join(cells.get(key, "") for key in (col.NOTES, col.CLOSED_DATE)))
+    if cells.get(col.CLOSED_DATE) or any(marker in status_text for marker in _CLOSED_MARKERS):
+        result.status = "closed"
+    elif any(marker in status_text for marker in _EXPIRED_MARKERS) or (
+            result.valid_until is not None and result.valid_until < today):
+        result.status = "expired"
+    else:
+        result.status = "active"
+
+
+def _default_cis_validity(result: RegisterRow) -> None:
+    """CIS status is granted for 5 years from the decision (art. 5 of the social employment act)."""
+    basis = result.decision_date or result.entry_date
+    if basis is None:
+        result.warnings.append("brak daty decyzji — nie można ustalić ważności statusu CIS")
+        return
+    if result.decision_date is None:
+        result.warnings.append("brak daty decyzji — ważność statusu liczona od daty wpisu")
+    result.valid_until = add_years(basis, CIS_STATUS_YEARS)
