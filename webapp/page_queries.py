@@ -1,0 +1,195 @@
+"""Catalog reads behind the HTML pages (no rendering here, no writes except error reports)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import String, cast, func, or_
+from sqlmodel import Session, select
+
+from catalog.models import ChangeLog, ErrorReport, FieldProvenance, Institution, ScrapeRun, Source
+from catalog.types import TYPES, InstitutionType, Status
+
+
+@dataclass
+class Filters:
+    """The list page's GET filters, already validated."""
+    q: str = ""
+    woj: str | None = None
+    powiat: str | None = None
+    gmina: str | None = None
+    types: tuple[str, ...] = ()
+    status: str | None = None
+
+
+@dataclass
+class PowiatSheet:
+    groups: list[tuple[str, list[Institution]]] = field(default_factory=list)   # (type code, institutions)
+    owes: list[Institution] = field(default_factory=list)
+    serving_pups: list[Institution] = field(default_factory=list)            # PUPs in another powiat
+    total: int = 0
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), good to a few metres at Polish scales."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0088 * 2 * math.asin(math.sqrt(a))
+
+
+def has_demo(session: Session) -> bool:
+    return session.exec(select(Institution.id).where(Institution.is_demo == True).limit(1)).first() is not None
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[Institution]:
+    """Institutions in the order of `ids` (search hits), skipping ids no longer in the catalog."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = {i.id: i for i in session.exec(select(Institution).where(Institution.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def apply_filters(stmt, f: Filters):
+    if f.woj:
+        stmt = stmt.where(Institution.woj_teryt == f.woj)
+    if f.powiat:
+        stmt = stmt.where(Institution.powiat_teryt == f.powiat)
+    if f.gmina:
+        stmt = stmt.where(Institution.gmina_id6 == f.gmina)
+    if f.types:
+        stmt = stmt.where(Institution.type.in_(f.types))
+    if f.status:
+        stmt = stmt.where(Institution.status == f.status)
+    for word in f.q.split()[:6]:
+        like = f"%{word}%"
+        stmt = stmt.where(or_(Institution.name.ilike(like), Institution.locality.ilike(like),
+                              Institution.operator_name.ilike(like)))
+    return stmt
+
+
+def filter_institutions(session: Session, f: Filters, page: int, per_page: int) -> tuple[list[Institution], int]:
+    """Fallback listing straight from the catalog, used when no search index has been built yet."""
+    total = session.exec(apply_filters(select(func.count()).select_from(Institution), f)).one()
+    stmt = apply_filters(select(Institution), f).order_by(Institution.name, Institution.id)
+    rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
+    return list(rows), int(total)
+
+
+def nearest(session: Session, lat: float, lon: float, *, f: Filters | None = None, limit: int = 10,
+            exclude: int | None = None, max_km: float | None = None) -> list[tuple[Institution, float]]:
+    """Closest located institutions matching the filters; a bounding box keeps the scan small."""
+    stmt = apply_filters(select(Institution), f or Filters()).where(Institution.lat.is_not(None))
+    if exclude is not None:
+        stmt = stmt.where(Institution.id != exclude)
+    if max_km:
+        dlat, dlon = max_km / 111.0, max_km / (111.0 * max(math.cos(math.radians(lat)), 0.2))
+        stmt = stmt.where(Institution.lat.between(lat - dlat, lat + dlat),
+                          Institution.lon.between(lon - dlon, lon + dlon))
+    scored = [(i, distance_km(lat, lon, i.lat, i.lon)) for i in session.exec(stmt)]
+    if max_km:
+        scored = [s for s in scored if s[1] <= max_km]
+    return sorted(scored, key=lambda s: s[1])[:limit]
+
+
+def provenance(session: Session, institution_id: int) -> list[FieldProvenance]:
+    stmt = (select(FieldProvenance).where(FieldProvenance.institution_id == institution_id)
+            .order_by(FieldProvenance.field, FieldProvenance.last_seen.desc()))
+    return list(session.exec(stmt))
+
+
+def _serves(inst: Institution, powiat_code: str) -> bool:
+    return any(str(code).startswith(powiat_code) or str(code) == powiat_code[:2] for code in inst.service_area or [])
+
+
+def referral_units(session: Session, inst: Institution) -> list[Institution]:
+    """Where a person gets the referral this type needs: the OPS of the gmina, PUP and PCPR of the powiat."""
+    wanted: list[Institution] = []
+    if inst.gmina_id6:
+        wanted += session.exec(select(Institution).where(
+            Institution.gmina_id6 == inst.gmina_id6,
+            Institution.type.in_([InstitutionType.OPS.value, InstitutionType.CUS.value]))).all()
+    if inst.powiat_teryt:
+        wanted += session.exec(select(Institution).where(
+            Institution.powiat_teryt == inst.powiat_teryt,
+            Institution.type.in_([InstitutionType.PUP.value, InstitutionType.PCPR.value]))).all()
+    return [w for w in wanted if w.id != inst.id and w.status != Status.CLOSED.value]
+
+
+def _type_order() -> dict[str, int]:
+    return {code.value: n for n, code in enumerate(TYPES)}
+
+
+def powiat_sheet(session: Session, code: str) -> PowiatSheet:
+    """Everything an adviser lists as partners in one powiat, grouped by type in the catalog's order."""
+    rows = session.exec(select(Institution).where(Institution.powiat_teryt == code)
+                        .order_by(Institution.name)).all()
+    grouped: dict[str, list[Institution]] = {}
+    for inst in rows:
+        grouped.setdefault(inst.type, []).append(inst)
+    order = _type_order()
+    sheet = PowiatSheet(groups=sorted(grouped.items(), key=lambda kv: order.get(kv[0], 99)), total=len(rows))
+    # OWES and PUPs serve the areas listed in service_area (a JSON list): a text match narrows the rows,
+    # _serves decides exactly.
+    area_text = cast(Institution.service_area, String)
+    for inst in session.exec(select(Institution).where(
+            Institution.type.in_([InstitutionType.OWES.value, InstitutionType.PUP.value]),
+            or_(area_text.like(f'%"{code}%'), area_text.like(f'%"{code[:2]}"%')))):
+        if not _serves(inst, code):
+            continue
+        if inst.type == InstitutionType.OWES.value:
+            sheet.owes.append(inst)
+        elif inst.powiat_teryt != code:
+            sheet.serving_pups.append(inst)
+    return sheet
+
+
+CHANGE_GROUPS = {
+    "new": ("new",),
+    "changed": ("changed", "status", "reappeared", "merged", "unmerged"),
+    "missing": ("missing",),
+}
+
+
+def changes_since(session: Session, code: str, since: datetime) -> dict[str, list[tuple[Institution, list[ChangeLog]]]]:
+    """Per group (new / changed / possibly closed): the institutions of the powiat and their change rows."""
+    stmt = (select(ChangeLog, Institution).join(Institution, Institution.id == ChangeLog.institution_id)
+            .where(Institution.powiat_teryt == code, ChangeLog.changed_at >= since)
+            .order_by(ChangeLog.changed_at.desc()))
+    out: dict[str, dict[int, tuple[Institution, list[ChangeLog]]]] = {k: {} for k in CHANGE_GROUPS}
+    for change, inst in session.exec(stmt):
+        group = next((g for g, kinds in CHANGE_GROUPS.items() if change.kind in kinds), None)
+        if group:
+            out[group].setdefault(inst.id, (inst, []))[1].append(change)
+    # An institution new in the period is listed once, as new, not also as changed.
+    for inst_id in out["new"]:
+        out["changed"].pop(inst_id, None)
+    return {g: list(items.values()) for g, items in out.items()}
+
+
+def source_names(session: Session) -> dict[str, str]:
+    return dict(session.exec(select(Source.key, Source.name)).all())
+
+
+def sources_overview(session: Session) -> list[tuple[Source, ScrapeRun | None, int]]:
+    """Every source with its latest run and how many catalog records it currently backs."""
+    from catalog.models import SourceRecord
+
+    counts = dict(session.exec(select(SourceRecord.source, func.count()).group_by(SourceRecord.source)).all())
+    out = []
+    for src in session.exec(select(Source).order_by(Source.key)):
+        run = session.exec(select(ScrapeRun).where(ScrapeRun.source == src.key)
+                           .order_by(ScrapeRun.started_at.desc()).limit(1)).first()
+        out.append((src, run, int(counts.get(src.key, 0))))
+    return out
+
+
+def store_report(session: Session, institution_id: int, message: str, contact: str | None,
+                 client_hash: str) -> ErrorReport:
+    report = ErrorReport(institution_id=institution_id, message=message.strip(),
+                         contact=(contact or "").strip() or None, client_hash=client_hash)
+    session.add(report)
+    return report

@@ -1,0 +1,196 @@
+"""How catalog values read on a page: Polish labels, addresses, dates in local time, call and map links.
+
+Registered as Jinja filters/globals so templates stay free of logic (and of type knowledge, which lives
+in catalog.types)."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from catalog.models import Institution
+from catalog.types import NEEDS, PRECISION_LABELS, STATUS_LABELS, TYPES, Precision, Status, info
+from geo import teryt
+
+LOCAL_TZ = ZoneInfo("Europe/Warsaw")
+
+FIELD_LABELS = {
+    "name": "Nazwa", "type": "Rodzaj", "type_raw": "Rodzaj (wg źródła)", "operator_name": "Podmiot prowadzący",
+    "operator_krs": "KRS podmiotu prowadzącego", "operator_nip": "NIP podmiotu prowadzącego",
+    "operator_regon": "REGON podmiotu prowadzącego", "rjps_id": "Identyfikator RJPS", "krs": "KRS",
+    "nip": "NIP", "regon": "REGON", "register_number": "Numer w rejestrze", "street": "Ulica",
+    "building": "Numer budynku", "flat": "Numer lokalu", "postal_code": "Kod pocztowy",
+    "locality": "Miejscowość", "address_raw": "Adres (wg źródła)", "woj_teryt": "Województwo (TERYT)",
+    "powiat_teryt": "Powiat (TERYT)", "gmina_id6": "Gmina (TERYT)", "lat": "Szerokość geograficzna",
+    "lon": "Długość geograficzna", "geo_precision": "Dokładność położenia", "geo_source": "Źródło położenia",
+    "phones": "Telefony", "phones_raw": "Telefony (wg źródła)", "email": "E-mail", "www": "Strona www",
+    "service_tags": "Usługi", "target_groups": "Dla kogo", "service_area": "Obszar działania",
+    "status": "Status", "valid_from": "Ważny od", "valid_until": "Ważny do",
+    "decision_number": "Numer decyzji", "decision_date": "Data decyzji",
+    "source_updated_at": "Aktualizacja w źródle", "partners": "Partnerzy", "parent_id": "Jednostka macierzysta",
+    "notes": "Uwagi",
+}
+
+ROLE_LABELS = {"ops": "Pomoc społeczna w Twojej gminie", "pcpr": "Pomoc rodzinie w Twoim powiecie",
+               "pup": "Urząd pracy dla Twojego powiatu", "owes": "Wsparcie ekonomii społecznej"}
+
+
+def type_label(code: str | None) -> str:
+    return info(code or "other").label
+
+
+def status_label(code: str | None) -> str:
+    try:
+        return STATUS_LABELS[Status(code)]
+    except ValueError:
+        return code or "brak danych"
+
+
+def precision_label(code: str | None) -> str:
+    try:
+        return PRECISION_LABELS[Precision(code)]
+    except ValueError:
+        return "położenie nieznane"
+
+
+def is_approximate(code: str | None) -> bool:
+    """A pin placed at a postcode, locality or unit centre, not at the building."""
+    return bool(code) and code not in {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
+
+
+def street_line(inst: Institution) -> str:
+    line = " ".join(p for p in (inst.street, inst.building) if p)
+    return f"{line}/{inst.flat}" if inst.flat and line else line
+
+
+def address(inst: Institution) -> str:
+    """'ul. Rynek 8, 15-950 Białystok', falling back to the raw source text."""
+    town = " ".join(p for p in (inst.postal_code, inst.locality) if p)
+    parts = [p for p in (street_line(inst), town) if p]
+    return ", ".join(parts) if parts else (inst.address_raw or "")
+
+
+def place_names(inst: Institution) -> str:
+    names = teryt.names_for(inst.gmina_id6, inst.powiat_teryt, inst.woj_teryt)
+    parts = []
+    if names["gmina"]:
+        parts.append(f"gmina {names['gmina']}")
+    if names["powiat_label"]:
+        parts.append(names["powiat_label"])
+    if names["wojewodztwo"]:
+        parts.append(f"woj. {names['wojewodztwo']}")
+    return ", ".join(parts)
+
+
+def area_name(code: str) -> str:
+    """A TERYT code of any level as a readable unit name."""
+    code = str(code)
+    if len(code) == 2 and (w := teryt.wojewodztwo(code)):
+        return f"województwo {w.name}"
+    if len(code) == 4 and (p := teryt.powiat(code)):
+        return p.label
+    if len(code) >= 6 and (g := teryt.gmina(code)):
+        return f"gmina {g.name}"
+    return code
+
+
+_TEL_PREFIX = re.compile(r"^\s*(tel\.?|telefon)\s*:?\s*", re.IGNORECASE)
+
+
+def phones(inst: Institution) -> list[dict]:
+    """Phones with a dialable tel: target when the number is valid (the source's "tel." prefix dropped)."""
+    return [{"raw": _TEL_PREFIX.sub("", p.get("raw") or p.get("e164") or ""), "tel": p.get("e164")}
+            for p in inst.phones or []]
+
+
+def geo_uri(inst: Institution) -> str:
+    label = quote(inst.name)
+    return f"geo:{inst.lat:.6f},{inst.lon:.6f}?q={inst.lat:.6f},{inst.lon:.6f}({label})"
+
+
+def osm_url(inst: Institution) -> str:
+    return (f"https://www.openstreetmap.org/?{urlencode({'mlat': f'{inst.lat:.6f}', 'mlon': f'{inst.lon:.6f}'})}"
+            f"#map=17/{inst.lat:.6f}/{inst.lon:.6f}")
+
+
+def local_dt(value: datetime | date | None, with_time: bool = False) -> str:
+    """UTC from the DB shown in Polish local time, dd.mm.rrrr."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.replace(tzinfo=value.tzinfo or UTC).astimezone(LOCAL_TZ)
+        return value.strftime("%d.%m.%Y %H:%M" if with_time else "%d.%m.%Y")
+    return value.strftime("%d.%m.%Y")
+
+
+def km(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f} km".replace(".", ",") if value >= 1 else f"{round(value * 1000)} m"
+
+
+def provenance_value(raw: str | None) -> str:
+    """FieldProvenance.value is JSON-encoded: show lists and dicts as plain text."""
+    if raw is None:
+        return "—"
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    if isinstance(value, list):
+        return ", ".join(v.get("raw") or v.get("name") or str(v) if isinstance(v, dict) else str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if field_value_is_type(value):
+        return type_label(value)
+    return "—" if value in (None, "") else str(value)
+
+
+def field_value_is_type(value: object) -> bool:
+    return isinstance(value, str) and value in {t.value for t in TYPES}
+
+
+def web_url(value: str | None) -> str | None:
+    """A scraped www field as a safe http(s) link target, or None (never javascript: or other schemes)."""
+    value = (value or "").strip()
+    if not value or " " in value:
+        return None
+    if not value.lower().startswith(("http://", "https://")):
+        if "://" in value or ":" in value.split("/")[0] or "." not in value:
+            return None
+        value = "https://" + value
+    return value
+
+
+def pairs(items, value_attr: str, label_attr: str) -> list[tuple[str, str]]:
+    """Objects as (value, label) pairs for a <select>."""
+    return [(getattr(i, value_attr), getattr(i, label_attr)) for i in items]
+
+
+RUN_LABELS = {"running": "w toku", "ok": "udane", "partial": "częściowo udane", "failed": "nieudane",
+              "interrupted": "przerwane"}
+
+
+def now_local() -> str:
+    return datetime.now(LOCAL_TZ).strftime("%d.%m.%Y")
+
+
+STATUS_OPTIONS = [(s.value, label) for s, label in STATUS_LABELS.items()]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        type_label=type_label, status_label=status_label, precision_label=precision_label, address=address,
+        place_names=place_names, area_name=area_name, phones=phones, geo_uri=geo_uri, osm_url=osm_url,
+        local_dt=local_dt, km=km, provenance_value=provenance_value, street_line=street_line, pairs=pairs,
+        web_url=web_url,
+    )
+    app.jinja_env.globals.update(
+        TYPES=TYPES, NEEDS=NEEDS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,
+        is_approximate=is_approximate, status_options=STATUS_OPTIONS,
+        run_labels=RUN_LABELS, now_local=now_local,
+    )

@@ -1,0 +1,116 @@
+"""Map pages (folium documents shown in same-origin frames), sources and licences, powiat index, health."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import select
+
+from catalog.models import Institution
+from catalog.types import TYPES
+from geo import teryt
+from webapp import lookup
+from webapp import page_queries as pq
+from webapp.security import nonce_scripts, relax_styles_for_frame
+from webapp.views import session, settings
+from webapp.views_public import list_filters
+
+# Reference data shipped with the project (data/*/SOURCE.md): credited on the sources page.
+REFERENCE_SOURCES = (
+    ("TERYT (TERC) — rejestr jednostek podziału terytorialnego", "Główny Urząd Statystyczny",
+     "https://eteryt.stat.gov.pl", "dane publiczne; źródło: GUS, TERYT"),
+    ("PRG — granice gmin, powiatów i województw", "Główny Urząd Geodezji i Kartografii",
+     "https://www.geoportal.gov.pl", "dane otwarte; źródło: GUGiK, PRG (uproszczone granice)"),
+    ("Kody pocztowe — punkty", "współtwórcy OpenStreetMap", "https://www.openstreetmap.org/copyright",
+     "ODbL 1.0; © współtwórcy OpenStreetMap"),
+    ("PRNG — państwowy rejestr nazw geograficznych", "Główny Urząd Geodezji i Kartografii",
+     "https://www.geoportal.gov.pl", "CC BY 4.0; źródło: GUGiK, PRNG"),
+    ("GeoNames — miejscowości powyżej 500 mieszkańców", "GeoNames", "https://www.geonames.org",
+     "CC BY 4.0; © GeoNames"),
+    ("Podkład mapy", "współtwórcy OpenStreetMap", "https://www.openstreetmap.org/copyright",
+     "ODbL 1.0; kafelki © współtwórcy OpenStreetMap"),
+)
+
+
+def _map_institutions() -> list[Institution]:
+    f, _need = list_filters()
+    stmt = pq.apply_filters(select(Institution), f).where(Institution.lat.is_not(None))
+    group = request.args.get("grupa", "").strip()
+    rows = list(session().exec(stmt))
+    return [r for r in rows if group in (r.target_groups or [])] if group else rows
+
+
+def _choropleth() -> str | None:
+    value = request.args.get("kartogram", "")
+    return value if value in {t.value for t in TYPES} or value == "brak-reintegracji" else None
+
+
+def map_page():
+    f, need = list_filters()
+    woj = f.woj or (f.powiat[:2] if f.powiat else None)
+    return render_template(
+        "map.html", f=f, need=need, has_map=lookup.maps() is not None, choropleth=_choropleth(),
+        wojewodztwa=teryt.wojewodztwa(), powiaty=teryt.powiaty(woj) if woj else [], woj=woj,
+        frame_query=request.query_string.decode("ascii", "ignore"),
+    )
+
+
+def _frame(html: str) -> Response:
+    relax_styles_for_frame()
+    return Response(nonce_scripts(html), mimetype="text/html")
+
+
+def map_frame():
+    maps = lookup.maps()
+    if maps is None:
+        abort(404)
+    return _frame(maps.full_map_html(_map_institutions(), choropleth=_choropleth()))
+
+
+def small_map_frame(inst_id: int):
+    maps = lookup.maps()
+    inst = session().get(Institution, inst_id)
+    if maps is None or inst is None or inst.lat is None:
+        abort(404)
+    return _frame(maps.small_map_html(inst))
+
+
+def sources_page():
+    return render_template("sources.html", sources=pq.sources_overview(session()), reference=REFERENCE_SOURCES)
+
+
+def powiaty_page():
+    groups = [(w, teryt.powiaty(w.code)) for w in teryt.wojewodztwa()]
+    return render_template("powiaty.html", groups=groups)
+
+
+def health():
+    """For the operator and monitoring: 200 when the catalog answers, 503 otherwise."""
+    out: dict = {"database": False, "index": lookup.index_ready(settings()), "sources": []}
+    try:
+        s = session()
+        s.exec(text("SELECT 1"))
+        out["database"] = True
+        for src, run, count in pq.sources_overview(s):
+            out["sources"].append({
+                "key": src.key, "records": count,
+                "last_success_at": src.last_success_at.isoformat() + "Z" if src.last_success_at else None,
+                "last_run": None if run is None else {
+                    "status": run.status, "started_at": run.started_at.isoformat() + "Z",
+                    "errors": run.n_errors, "failed": run.status in {"failed", "interrupted"}},
+            })
+    except SQLAlchemyError as exc:  # the health page reports the failure instead of raising it
+        out["error"] = type(exc).__name__
+    out["ok"] = out["database"]
+    return jsonify(out), 200 if out["ok"] else 503
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/mapa", "map", map_page)
+    bp.add_url_rule("/mapa/ramka", "map_frame", map_frame)
+    bp.add_url_rule("/instytucja/<int:inst_id>/mapa", "small_map", small_map_frame)
+    bp.add_url_rule("/zrodla", "sources", sources_page)
+    bp.add_url_rule("/o-danych", "about", lambda: redirect(url_for("site.sources") + "#o-danych"))
+    bp.add_url_rule("/powiaty", "powiaty", powiaty_page)
+    bp.add_url_rule("/zdrowie", "health", health)
+    bp.add_url_rule("/health", "health_en", health)

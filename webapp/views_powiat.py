@@ -1,0 +1,77 @@
+"""The adviser's partner sheet for one powiat: grouped by type, the OWES, changes since a date, CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from catalog.models import Institution
+from catalog.types import info
+from geo import teryt
+from webapp import page_queries as pq
+from webapp import present
+from webapp.views import session
+
+DEFAULT_CHANGES_DAYS = 90
+
+CSV_HEADER = ("Rodzaj", "Nazwa", "Ulica i numer", "Kod pocztowy", "Miejscowość", "Gmina", "Telefony", "E-mail",
+              "Strona www", "Podmiot prowadzący", "Status", "Ważny do", "Położenie (dokładność)", "Id w katalogu")
+
+
+def _powiat_or_404(code: str) -> teryt.Powiat:
+    powiat = teryt.powiat(code)
+    if powiat is None:
+        abort(404)
+    return powiat
+
+
+def _since() -> date:
+    try:
+        return date.fromisoformat(request.args.get("od", ""))
+    except ValueError:
+        return date.today() - timedelta(days=DEFAULT_CHANGES_DAYS)
+
+
+def powiat_page(code: str):
+    powiat = _powiat_or_404(code)
+    since = _since()
+    s = session()
+    sheet = pq.powiat_sheet(s, code)
+    changes = pq.changes_since(s, code, datetime.combine(since, time.min, tzinfo=UTC))
+    return render_template(
+        "powiat.html", powiat=powiat, woj=teryt.wojewodztwo(powiat.woj_code), sheet=sheet, since=since,
+        changes=changes,
+    )
+
+
+def _csv_row(inst: Institution) -> list[str]:
+    names = teryt.names_for(inst.gmina_id6)
+    return [
+        info(inst.type).label, inst.name, present.street_line(inst), inst.postal_code or "", inst.locality or "",
+        names["gmina"] or "", "; ".join(p["raw"] for p in present.phones(inst)), inst.email or "",
+        inst.www or "", inst.operator_name or "", present.status_label(inst.status),
+        present.local_dt(inst.valid_until) if inst.valid_until else "", present.precision_label(inst.geo_precision),
+        str(inst.id),
+    ]
+
+
+def powiat_csv(code: str):
+    powiat = _powiat_or_404(code)
+    sheet = pq.powiat_sheet(session(), code)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(CSV_HEADER)
+    for _type, items in sheet.groups:
+        writer.writerows(_csv_row(i) for i in items)
+    writer.writerows(_csv_row(i) for i in sheet.owes + sheet.serving_pups)
+    filename = f"partnerzy-powiat-{powiat.code}.csv"
+    # A BOM lets spreadsheet programs detect UTF-8 (Polish letters) when the file is opened directly.
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/powiat/<string(length=4):code>", "powiat", powiat_page)
+    bp.add_url_rule("/powiat/<string(length=4):code>.csv", "powiat_csv", powiat_csv)

@@ -1,0 +1,156 @@
+"""Resident-facing pages: home search, the filterable list, an institution's page and 'Zgłoś błąd'."""
+from __future__ import annotations
+
+import math
+import re
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from catalog.models import Institution
+from catalog.types import NEEDS, TYPES, InstitutionType, Status
+from geo import teryt
+from webapp import lookup
+from webapp import page_queries as pq
+from webapp.forms import ReportForm
+from webapp.security import client_hash, honeypot_filled, limiter, report_rate_limit
+from webapp.views import session, settings
+
+PER_PAGE = 20
+MAX_PAGE = 500
+TYPE_CODES = {t.value for t in TYPES}
+STATUS_CODES = {s.value for s in Status}
+
+
+def _code(name: str, digits: int) -> str | None:
+    value = request.args.get(name, "").strip()
+    return value if re.fullmatch(rf"\d{{{digits}}}", value) else None
+
+
+def _page() -> int:
+    try:
+        return min(max(int(request.args.get("strona", "1")), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def types_for_need(need: str | None) -> tuple[str, ...]:
+    if need not in NEEDS:
+        return ()
+    return tuple(code.value for code, ti in TYPES.items() if need in ti.needs)
+
+
+def _point() -> tuple[float, float] | None:
+    """Browser geolocation arrives as lat/lon GET fields (filled by static/js/geolocate.js)."""
+    try:
+        lat, lon = float(request.args["lat"]), float(request.args["lon"])
+    except (KeyError, ValueError):
+        return None
+    return (lat, lon) if 48.5 <= lat <= 55.2 and 13.8 <= lon <= 24.5 else None
+
+
+def list_filters() -> tuple[pq.Filters, str | None]:
+    need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
+    types = tuple(t for t in request.args.getlist("typ") if t in TYPE_CODES) or types_for_need(need)
+    status = request.args.get("status")
+    f = pq.Filters(
+        q=request.args.get("q", "").strip()[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
+        gmina=_code("gmina", 6), types=types, status=status if status in STATUS_CODES else None,
+    )
+    return f, need
+
+
+def home():
+    q = request.args.get("q", "").strip()[:200]
+    gdzie = request.args.get("gdzie", "").strip()[:200]
+    need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
+    point = _point()
+    ctx = {"q": q, "gdzie": gdzie, "need": need, "searched": bool(q or gdzie or need or point),
+           "resolution": None, "listing": None, "message": None}
+    if not ctx["searched"]:
+        return render_template("home.html", **ctx)
+    near = point
+    if gdzie or point:
+        resolution = lookup.resolve(session(), settings(), text=None if point else gdzie, point=point)
+        ctx["resolution"] = resolution
+        if resolution is not None and resolution.place.lat is not None:
+            near = (resolution.place.lat, resolution.place.lon)
+        elif not point:
+            ctx["message"] = (f"Nie znaleźliśmy miejsca „{gdzie}”. Wpisz nazwę miejscowości, kod pocztowy "
+                              "(np. 15-950) albo adres.")
+    f = pq.Filters(q=q, types=types_for_need(need))
+    if q or need or near:
+        try:
+            ctx["listing"] = lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE, near=near,
+                                           nearest_first=near is not None)
+        except lookup.QueryRefused as exc:
+            ctx["message"] = str(exc)
+    return render_template("home.html", **ctx)
+
+
+def institution_list():
+    f, need = list_filters()
+    page = _page()
+    message, listing = None, lookup.Listing()
+    try:
+        listing = lookup.search(session(), settings(), f, page=page, per_page=PER_PAGE)
+    except lookup.QueryRefused as exc:
+        message = str(exc)
+    pages = max(1, math.ceil(listing.total / PER_PAGE))
+    woj = f.woj or (f.powiat[:2] if f.powiat else None)
+    return render_template(
+        "list.html", f=f, need=need, listing=listing, page=page, pages=min(pages, MAX_PAGE), message=message,
+        wojewodztwa=teryt.wojewodztwa(), powiaty=teryt.powiaty(woj) if woj else [],
+        gminy=teryt.gminy(f.powiat) if f.powiat else [], woj=woj,
+        page_args={k: v for k, v in request.args.items(multi=True) if k != "strona"},
+    )
+
+
+def _detail_context(inst: Institution) -> dict:
+    s = session()
+    nearby = pq.nearest(s, inst.lat, inst.lon, limit=6, exclude=inst.id, max_km=30) if inst.lat else []
+    needs_referral = inst.type in {t.value for t in (InstitutionType.CIS, InstitutionType.KIS,
+                                                     InstitutionType.WTZ, InstitutionType.ZAZ,
+                                                     InstitutionType.DPS, InstitutionType.SDS)}
+    parent = s.get(Institution, inst.parent_id) if inst.parent_id else None
+    return {
+        "inst": inst, "provenance": pq.provenance(s, inst.id), "nearby": nearby, "parent": parent,
+        "referral": pq.referral_units(s, inst) if needs_referral else [],
+        "has_map": inst.lat is not None and lookup.maps() is not None, "source_names": pq.source_names(s),
+    }
+
+
+def _institution_or_404(inst_id: int) -> Institution:
+    inst = session().get(Institution, inst_id)
+    if inst is None:
+        abort(404)
+    return inst
+
+
+def institution(inst_id: int):
+    inst = _institution_or_404(inst_id)
+    return render_template("detail.html", form=ReportForm(), **_detail_context(inst))
+
+
+@limiter.limit(report_rate_limit, methods=["POST"])
+def report(inst_id: int):
+    inst = _institution_or_404(inst_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        return render_template("detail.html", form=form, **_detail_context(inst)), 400
+    if not honeypot_filled():   # a bot gets the same thanks page, and nothing is stored
+        s = session()
+        pq.store_report(s, inst.id, form.message.data, form.contact.data, client_hash())
+        s.commit()
+    return redirect(url_for("site.report_thanks", inst_id=inst.id), code=303)
+
+
+def report_thanks(inst_id: int):
+    return render_template("thanks.html", inst=_institution_or_404(inst_id))
+
+
+def register(bp: Blueprint) -> None:
+    bp.add_url_rule("/", "home", home)
+    bp.add_url_rule("/instytucje", "institutions", institution_list)
+    bp.add_url_rule("/instytucja/<int:inst_id>", "institution", institution)
+    bp.add_url_rule("/instytucja/<int:inst_id>/zglos", "report", report, methods=["POST"])
+    bp.add_url_rule("/instytucja/<int:inst_id>/zglos/dziekujemy", "report_thanks", report_thanks)
