@@ -54,7 +54,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SETTINGS=settings,
         SECRET_KEY=_secret_key(settings),
-        JSON_AS_ASCII=False,
         MAX_CONTENT_LENGTH=64 * 1024,            # only small forms are ever posted
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -62,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,                # a long-open page must still be able to report
     )
     app.config.update(config)
+    app.json.ensure_ascii = False                # Polish letters as they are in the JSON API
     if app.config.get("AUTO_UPGRADE", True):
         db.upgrade(settings.database_url)
 

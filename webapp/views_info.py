@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import select
+from sqlmodel import func, select
 
 from catalog.models import Institution
 from catalog.types import TYPES
@@ -21,8 +21,10 @@ REFERENCE_SOURCES = (
      "https://eteryt.stat.gov.pl", "dane publiczne; źródło: GUS, TERYT"),
     ("PRG — granice gmin, powiatów i województw", "Główny Urząd Geodezji i Kartografii",
      "https://www.geoportal.gov.pl", "dane otwarte; źródło: GUGiK, PRG (uproszczone granice)"),
-    ("Kody pocztowe — punkty", "współtwórcy OpenStreetMap", "https://www.openstreetmap.org/copyright",
-     "ODbL 1.0; © współtwórcy OpenStreetMap"),
+    ("Kody pocztowe — punkty (osobna warstwa)", "projekt countries-states-cities-database",
+     "https://github.com/dr5hn/countries-states-cities-database", "ODbL 1.0; © countries-states-cities-database"),
+    ("Kody pocztowe × gminy (z punktów adresowych PRG)", "GUGiK; opracowanie GML22/PostCodesMaps (MIT)",
+     "https://www.geoportal.gov.pl", "dane otwarte; źródło: GUGiK, PRG"),
     ("PRNG — państwowy rejestr nazw geograficznych", "Główny Urząd Geodezji i Kartografii",
      "https://www.geoportal.gov.pl", "CC BY 4.0; źródło: GUGiK, PRNG"),
     ("GeoNames — miejscowości powyżej 500 mieszkańców", "GeoNames", "https://www.geonames.org",
@@ -32,12 +34,37 @@ REFERENCE_SOURCES = (
 )
 
 
-def _map_institutions() -> list[Institution]:
+# Only what a marker needs: loading whole records made the 10 000-institution map frame slow.
+_MARKER_COLUMNS = (Institution.id, Institution.name, Institution.type, Institution.lat, Institution.lon,
+                   Institution.geo_precision, Institution.target_groups)
+
+
+def _map_institutions() -> list:
     f, _need = list_filters()
-    stmt = pq.apply_filters(select(Institution), f).where(Institution.lat.is_not(None))
+    stmt = pq.apply_filters(select(*_MARKER_COLUMNS), f).where(Institution.lat.is_not(None))
     group = request.args.get("grupa", "").strip()
     rows = list(session().exec(stmt))
     return [r for r in rows if group in (r.target_groups or [])] if group else rows
+
+
+_FRAME_CACHE: dict[tuple, str] = {}
+_FRAME_CACHE_SIZE = 32
+
+
+def _catalog_stamp() -> tuple:
+    """Changes whenever the catalog does: the cached map documents are then rebuilt."""
+    return tuple(session().exec(select(func.count(), func.max(Institution.updated_at))).one())
+
+
+def _cached_map_html(maps) -> str:
+    key = (request.query_string, _catalog_stamp())
+    html = _FRAME_CACHE.get(key)
+    if html is None:
+        html = maps.full_map_html(_map_institutions(), choropleth=_choropleth())
+        if len(_FRAME_CACHE) >= _FRAME_CACHE_SIZE:
+            _FRAME_CACHE.pop(next(iter(_FRAME_CACHE)))
+        _FRAME_CACHE[key] = html
+    return html
 
 
 def _choropleth() -> str | None:
@@ -64,7 +91,7 @@ def map_frame():
     maps = lookup.maps()
     if maps is None:
         abort(404)
-    return _frame(maps.full_map_html(_map_institutions(), choropleth=_choropleth()))
+    return _frame(_cached_map_html(maps))
 
 
 def small_map_frame(inst_id: int):

@@ -29,6 +29,8 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 
 if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):   # CI installs it: a missing browser there is a failure, not a skip
+        raise RuntimeError("Debian chromium is not installed (apt-get install chromium)")
     pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api")
 
