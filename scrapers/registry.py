@@ -17,10 +17,18 @@ def _lazy(module: str, attr: str, *args) -> Callable[[], Adapter]:
 
 ADAPTERS: dict[str, Callable[[], Adapter]] = {
     "rjps": _lazy("scrapers.rjps", "RjpsAdapter"),
+    "owes": _lazy("scrapers.owes", "OwesAdapter"),
+    "pup": _lazy("scrapers.pup", "PupAdapter"),
 }
 
+# The 16 wojewoda CIS/KIS registers: one source each (own ScrapeRun), configured in scrapers/cis_kis_config.py.
+CIS_KIS_WOJ = ("02", "04", "06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28", "30", "32")
+ADAPTERS.update({f"cis-kis-{woj}": _lazy("scrapers.cis_kis", "CisKisAdapter", woj) for woj in CIS_KIS_WOJ})
+
 # Aliases that expand to several sources on the command line, e.g. `wsparcie scrape cis-kis`.
-GROUPS: dict[str, list[str]] = {}
+GROUPS: dict[str, list[str]] = {
+    "cis-kis": [f"cis-kis-{woj}" for woj in CIS_KIS_WOJ],
+}
 
 
 def expand(keys: list[str] | None) -> list[str]:

@@ -1,0 +1,148 @@
+"""OWES: the minister's list of accredited social-economy support centres (wykaz akredytowanych OWES).
+
+One page per voivodeship, {base}/owes/wojewodztwo/<n>.html, and its export
+{base}/owes/action/export/wojewodztwo/<n>.html, n = 1..16 in alphabetical order (REGISTRIES.md §2),
+which is the TERYT order, so n = woj_code / 2. The real columns are unknown: headers are mapped by Polish
+labels in any order. The export (CSV, delimiter and encoding sniffed) is preferred; the page is the
+fallback. One OWES = leader (operator) + partners serving a subregion (list of powiaty); names are
+generic, so an entry is keyed on (operator, subregion)."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from catalog.phones import normalise_phones
+from catalog.records import FetchResult, SourceItem
+from catalog.settings import Settings
+from catalog.types import InstitutionType
+from scrapers import tabular
+from scrapers.base import SourceMeta
+from scrapers.service_area import fold, resolve_powiaty
+
+log = logging.getLogger(__name__)
+
+WOJ_NUMBERS: dict[int, str] = {n: f"{2 * n:02d}" for n in range(1, 17)}   # 1 -> "02" dolnośląskie
+
+# Order matters: the first matching rule names a column ("data decyzji" before "decyzja").
+HEADER_RULES: list[tuple[str, str]] = [
+    ("lp", r"^(lp|l\.p|nr)\.?$"),
+    ("decision_date", r"data.*(decyzj|akredyt|wydania)|^data$"),
+    ("decision_number", r"(numer|nr|znak).*decyzj|^decyzja|akredytacj"),
+    ("partners", r"partner"),
+    ("operator_name", r"lider|podmiot\w* prowadz|wnioskodawc|instytucj\w* prowadz|prowadzac"),
+    ("subregion", r"subregion|nazwa obszaru"),
+    ("area", r"obszar|powiat|zasieg|teren"),
+    ("woj", r"wojewodztw"),
+    ("name", r"nazwa"),
+    ("address", r"adres|siedzib"),
+    ("phones_raw", r"telefon|tel\."),
+    ("email", r"e-?mail|poczta"),
+    ("www", r"www|strona"),
+]
+
+
+class OwesAdapter:
+    meta = SourceMeta(
+        key="owes",
+        name="Wykaz akredytowanych ośrodków wsparcia ekonomii społecznej (OWES)",
+        url="https://wykazowes.ekonomiaspoleczna.gov.pl",
+        licence="informacja publiczna (ustawa o dostępie do informacji publicznej)",
+        attribution="Minister Rodziny, Pracy i Polityki Społecznej — wykaz akredytowanych OWES",
+        expected_min=20,
+    )
+
+    def __init__(self, expected_min: int | None = None) -> None:
+        # OWES_EXPECTED_MIN in the environment lowers it for tests and demos (as RJPS_EXPECTED_MIN does).
+        configured = os.environ.get("OWES_EXPECTED_MIN", "").strip()
+        default = int(configured) if configured else self.meta.expected_min
+        self.expected_min = default if expected_min is None else expected_min
+
+    def fetch(self, client, settings: Settings) -> FetchResult:
+        from scrapers.http import FetchError
+
+        base = settings.base_url("owes")
+        result = FetchResult(complete=True)
+        for n, woj in WOJ_NUMBERS.items():
+            try:
+                rows, capture_id = self._woj_rows(client, base, n, FetchError)
+            except FetchError as exc:
+                result.complete = False
+                result.errors.append({"where": f"OWES województwo {n} ({woj})", "message": str(exc)})
+                continue
+            for row in rows:
+                item, warnings = row_to_item(row, woj, capture_id)
+                result.errors.extend({"where": f"OWES {item.fields['name']}", "message": w} for w in warnings)
+                result.items.append(item)
+                result.listed_keys.add(item.source_key)
+        if not result.items:
+            result.fatal = "OWES: no entry in any voivodeship (source down or layout changed)"
+        elif result.complete and len(result.items) < self.expected_min:
+            result.complete = False   # too few for the whole list: do not count the others as closed
+            result.errors.append({"where": "OWES", "message": f"only {len(result.items)} entries listed"})
+        return result
+
+    def _woj_rows(self, client, base: str, n: int, fetch_error) -> tuple[list[dict], int | None]:
+        """Rows of one voivodeship: the export first, the HTML page when the export fails or is empty."""
+        try:
+            response = client.get(f"{base}/owes/action/export/wojewodztwo/{n}.html")
+            rows = parse_document(response.content)
+            if rows:
+                return rows, response.capture_id
+        except fetch_error as exc:
+            log.info("OWES export %s failed (%s); using the page", n, exc)
+        response = client.get(f"{base}/owes/wojewodztwo/{n}.html")
+        return parse_document(response.content), response.capture_id
+
+
+def parse_document(data: bytes) -> list[dict]:
+    """An export (CSV) or a page (HTML) -> row dicts keyed by field names (see HEADER_RULES)."""
+    text = tabular.decode(data)
+    if tabular.looks_like_html(text):
+        for table in tabular.html_tables(text):
+            rows = tabular.records(table, HEADER_RULES)
+            if rows:
+                return rows
+        return []
+    return tabular.records(tabular.csv_rows(text), HEADER_RULES)
+
+
+def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem, list[str]]:
+    """One list row -> SourceItem; warnings for powiat names that did not resolve."""
+    area_text = row.get("area") or row.get("subregion") or ""
+    codes, unresolved = resolve_powiaty(area_text, woj)
+    subregion = _subregion_name(row)
+    operator = row.get("operator_name") or ""
+    fields = {
+        "name": row["name"],
+        "type": InstitutionType.OWES.value,
+        "type_raw": "OWES",
+        "operator_name": operator or None,
+        "partners": [{"name": p, "role": "partner"} for p in tabular.split_list(row.get("partners"))],
+        "service_area": codes,
+        "decision_number": row.get("decision_number"),
+        "decision_date": tabular.parse_date(row.get("decision_date")),
+        "woj_teryt": woj,
+        "status": "active",
+        "notes": f"Obszar działania: {subregion or area_text}".strip() if (subregion or area_text) else None,
+        "address_raw": row.get("address"),
+        "phones_raw": row.get("phones_raw"),
+        "phones": normalise_phones(row.get("phones_raw")),
+        "email": row.get("email"),
+        "www": row.get("www"),
+    }
+    key = f"{woj}:{_slug(operator or row['name'])}:{_slug(subregion) or '-'.join(codes) or _slug(area_text)}"
+    raw = {k: v for k, v in row["_raw"].items() if k}
+    warnings = [f"unknown powiat {name!r} in the service area (województwo {woj})" for name in unresolved]
+    return SourceItem(source="owes", source_key=key, fields=fields, raw=raw, capture_id=capture_id), warnings
+
+
+def _subregion_name(row: dict) -> str:
+    if row.get("subregion"):
+        return row["subregion"]
+    m = re.match(r"\s*(subregion[^(:]*)", row.get("area") or "", re.IGNORECASE)
+    return m.group(1).strip() if m else ""
+
+
+def _slug(text: str | None) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
