@@ -99,6 +99,7 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
     for outcome, institution_id in _apply_new(ctx, new_items):
         _count(stats, outcome, institution_id)
     ctx.bump_last_seen(seen)
+    _link_parents(ctx, result.items, stats)
     if result.complete:
         for key, record in ctx.known.items():
             if key not in result.listed_keys:
@@ -110,6 +111,27 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
         source.last_data_date = newest
     session.flush()
     return stats
+
+
+def _link_parents(ctx: _Context, items: list[SourceItem], stats: MergeStats) -> None:
+    """Branches (e.g. a PUP's filie) name their seat by its key in the same source; link parent_id."""
+    wanted = {i.source_key: key for i in items if (key := i.fields.get("parent_source_key"))}
+    if not wanted:
+        return
+    ctx.session.flush()
+    keys = sorted(set(wanted) | set(wanted.values()))
+    ids: dict[str, int] = {}
+    for chunk in _chunks(keys, 500):
+        ids.update(ctx.session.exec(select(SourceRecord.source_key, SourceRecord.institution_id).where(
+            SourceRecord.source == ctx.source, SourceRecord.source_key.in_(chunk))).all())
+    for child_key, parent_key in wanted.items():
+        child = ctx.session.get(Institution, ids.get(child_key))
+        parent_id = ids.get(parent_key)
+        if child is not None and parent_id is not None and child.parent_id != parent_id and parent_id != child.id:
+            _log(ctx.session, child.id, "changed", "parent_id", encode(child.parent_id), encode(parent_id),
+                 ctx.source, ctx.run, ctx.now)
+            child.parent_id, child.updated_at = parent_id, ctx.now
+            stats.touched_ids.add(child.id)
 
 
 def _count(stats: MergeStats, outcome: str, institution_id: int) -> None:

@@ -28,6 +28,10 @@ def test_owes_and_pup_are_merged_into_the_catalog(env, serve, fixture_bytes):
         branch = session.exec(select(SourceRecord).where(SourceRecord.source == "pup",
                                                          SourceRecord.source_key.contains("/filia:"))).one()
         assert branch.data["parent_source_key"] and branch.raw["parent_source_key"] == branch.data["parent_source_key"]
+        # The branch is linked to its seat's institution.
+        seat = session.exec(select(SourceRecord).where(SourceRecord.source == "pup",
+                                                       SourceRecord.source_key == branch.data["parent_source_key"])).one()
+        assert session.get(Institution, branch.institution_id).parent_id == seat.institution_id
 
 
 def test_expected_minimum_from_the_environment(env, serve, fixture_bytes, monkeypatch):
