@@ -1,0 +1,59 @@
+"""RJPS served from a local HTTP server on 127.0.0.1, on the real paths, from the real captures."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from catalog import settings as settings_mod
+from catalog.db import get_engine, upgrade
+from scrapers.rjps import FRAGMENT_PATH, LISTING_PATH
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rjps"
+REAL_LISTING = FIXTURES / "zaladujDane_response_2022-06_people_with_disabilities.json"
+REAL_FRAGMENTS = {
+    "3499": FIXTURES / "pobierzDaneJednostki_3499_list_fragment.html",
+    "2321": FIXTURES / "pobierzDaneJednostki_2321_list_fragment.html",
+}
+HTML = "text/html;charset=UTF-8"
+
+
+def real_listing_entries(ids: set[int] | None = None) -> list[dict]:
+    entries = json.loads(REAL_LISTING.read_bytes())
+    return [e for e in entries if ids is None or e["id"] in ids]
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory) -> Path:
+    """One SQLite file built by the Alembic migration; each test gets a copy (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "wsparcie.db"
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    get_engine(url).dispose()   # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture
+def rjps_settings(data_dir, monkeypatch, httpserver, migrated_db):
+    """Settings on a temp data dir with a migrated SQLite DB, RJPS pointed at the local server."""
+    monkeypatch.setenv("RJPS_BASE_URL", httpserver.url_for("/").rstrip("/"))
+    monkeypatch.setenv("RJPS_RATE_LIMIT", "0")
+    monkeypatch.setenv("HTTP_RETRIES", "3")
+    monkeypatch.setenv("RJPS_EXPECTED_MIN", "1")
+    settings = settings_mod.load()
+    db_file = Path(settings.database_url.split("///", 1)[1])
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_db, db_file)
+    return settings
+
+
+def serve_listing(httpserver, body: bytes | str, status: int = 200) -> None:
+    httpserver.expect_request(LISTING_PATH, method="POST", json={"filtry": {}}).respond_with_data(
+        body, status=status, content_type="application/json;charset=UTF-8")
+
+
+def serve_fragment(httpserver, unit_ids: str, body: bytes, status: int = 200) -> None:
+    httpserver.expect_request(FRAGMENT_PATH, method="GET", query_string={"jednostkiIds": unit_ids}
+                              ).respond_with_data(body, status=status, content_type=HTML)
