@@ -1,0 +1,109 @@
+"""Benchmark of the offline geocoder chain: N addresses generated from the reference data (real postal
+codes and localities, synthetic streets), geocoded cold (empty cache, answers written to GeocodeCache in a
+temporary SQLite file) and again through the cache (a fresh Geocoder reading the database).
+
+    .venv/bin/python bench/geocode.py --n 10000
+
+Prints addresses/s, p50/p95 per-address latency for each pass, peak memory, then one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlmodel import Session
+
+from catalog.db import get_engine, upgrade
+from catalog.settings import Settings
+from geo import gazetteer
+from geo.geocoder import Geocoder
+
+STREETS = ("ul. Polna", "ul. Leśna", "ul. Szkolna", "ul. Kościuszki", "al. Jana Pawła II", "pl. Wolności",
+           "os. Słoneczne", "Rynek", "ul. 3 Maja", "ul. Kolejowa")
+
+
+def generate(n: int, seed: int = 7) -> list[str]:
+    rng = random.Random(seed)
+    codes = sorted(gazetteer.postcode_points().values(), key=lambda p: p.code)
+    places = sorted((p for ps in gazetteer.places_index().values() for p in ps), key=lambda p: p.name)
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind == 3:   # rural: "Bytoń 72"
+            place = rng.choice(places)
+            out.append(f"{place.name} {rng.randint(1, 150)}")
+            continue
+        pc = rng.choice(codes)
+        street = rng.choice(STREETS)
+        number = f"{rng.randint(1, 120)}{rng.choice(['', '', 'a'])}"
+        if kind == 0:
+            out.append(f"{street} {number}, {pc.code} {pc.town}")
+        elif kind == 1:
+            out.append(f"{pc.town}, {street} {number}")
+        else:
+            out.append(f"{pc.code} {pc.town}")
+    return out
+
+
+def timed_pass(geocoder: Geocoder, addresses: list[str]) -> tuple[float, list[float], int]:
+    latencies, found = [], 0
+    start = time.perf_counter()
+    for address in addresses:
+        t0 = time.perf_counter()
+        found += geocoder.geocode(address) is not None
+        latencies.append(time.perf_counter() - t0)
+    return time.perf_counter() - start, latencies, found
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10000)
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    gazetteer.postcode_points(), gazetteer.postcode_gminy(), gazetteer.places_index(), gazetteer.post_towns_index()
+    load_s = time.perf_counter() - t0
+    addresses = generate(args.n)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        settings = Settings(data_dir=Path(tmp), database_url=url, index_dir=Path(tmp), captures_dir=Path(tmp))
+        results = {}
+        with Session(get_engine(url)) as session:
+            cold_s, cold_lat, found = timed_pass(Geocoder(settings, session), addresses)
+            session.commit()
+            hit_geocoder = Geocoder(settings, session)
+            hit_s, hit_lat, _ = timed_pass(hit_geocoder, addresses)
+            results["cache_hits"] = hit_geocoder.stats["cache_hits"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results.update({
+        "n": args.n, "found": found, "gazetteer_load_s": round(load_s, 3),
+        "cold_addresses_per_s": round(args.n / cold_s, 1),
+        "cold_p50_ms": round(pct(cold_lat, 50) * 1000, 3), "cold_p95_ms": round(pct(cold_lat, 95) * 1000, 3),
+        "cache_addresses_per_s": round(args.n / hit_s, 1),
+        "cache_p50_ms": round(pct(hit_lat, 50) * 1000, 3), "cache_p95_ms": round(pct(hit_lat, 95) * 1000, 3),
+        "peak_rss_mb": round(peak_mb, 1),
+    })
+    print(f"addresses: {args.n} (found {found}), gazetteer load {load_s:.2f} s")
+    print(f"cold (offline chain + cache write): {results['cold_addresses_per_s']} addr/s, "
+          f"p50 {results['cold_p50_ms']} ms, p95 {results['cold_p95_ms']} ms")
+    print(f"cache hit (fresh geocoder, DB read): {results['cache_addresses_per_s']} addr/s, "
+          f"p50 {results['cache_p50_ms']} ms, p95 {results['cache_p95_ms']} ms, hits {results['cache_hits']}")
+    print(f"peak RSS: {results['peak_rss_mb']} MB")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""TERYT assignment: which gmina (and so powiat and województwo) an institution is in.
+
+Evidence, most trusted first: explicit codes from the source; the postal code (postal code x gmina pairs
+from PRG address points); the locality name (diacritics-insensitive); the seat named in the institution's
+own name ("GOPS w Bytoniu" -> Bytoń, via morfeusz2 lemmas); the point's polygon. An address-derived gmina
+is checked against a precise point (source coordinates or an address-level geocode): when the point lies
+more than ~2 km outside that gmina (the boundaries' generalisation), the disagreement is flagged for
+review and the address-derived answer is kept; nothing is guessed away.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from catalog.types import Precision
+from geo import boundaries, gazetteer, offline, teryt
+from geo.address import ParsedAddress
+
+TOLERANCE_KM = 2.0
+PRECISE = {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
+_UPPER = "A-ZĄĆĘŁŃÓŚŹŻ"
+_SEAT_RE = re.compile(rf"\b(?:w|we|[Gg]miny|[Mm]iasta|[Gg]mina|[Mm]iasto)\s+([{_UPPER}][\w.]*(?:(?:\s+|-)[{_UPPER}][\w.]*)*)")
+_MAX_COMBINATIONS = 32
+METHOD_LABELS = {
+    "explicit": "kod TERYT podany przez źródło", "postcode": "kod pocztowy", "locality": "nazwa miejscowości",
+    "name": "nazwa jednostki", "pip": "położenie punktu na mapie",
+}
+
+
+@dataclass(frozen=True)
+class Assignment:
+    gmina_id6: str | None
+    powiat_code: str | None
+    woj_code: str | None
+    method: str | None                 # explicit / postcode / locality / name / pip
+    flag: str | None = None            # Polish note for review when address and point disagree
+    alternatives: tuple[str, ...] = ()  # other gminy the evidence allowed (ambiguous locality names)
+
+
+def _from_gmina(id6: str, method: str, alternatives: tuple[str, ...] = ()) -> Assignment:
+    g = teryt.gmina(id6)
+    assert g is not None
+    return Assignment(g.id6, g.powiat_code, g.woj_code, method, None, tuple(a for a in alternatives if a != g.id6))
+
+
+@lru_cache(maxsize=1)
+def _morfeusz():
+    import morfeusz2  # ~44 MB and 0.1 s: loaded only when a name has to be read
+
+    return morfeusz2.Morfeusz()
+
+
+def _lemmas(word: str) -> list[str]:
+    forms = [word]
+    for _start, _end, (_orth, lemma, *_rest) in _morfeusz().analyse(word):
+        base = lemma.split(":", 1)[0]
+        if base not in forms:
+            forms.append(base)
+    return forms
+
+
+def seat_names(name: str | None) -> list[str]:
+    """Nominative place names a unit's name points at: 'GOPS w Nowym Targu' -> [..., 'Nowy Targ', ...]."""
+    out: list[str] = []
+    for match in _SEAT_RE.finditer(name or ""):
+        words = re.split(r"(\s+|-)", match.group(1).rstrip("."))
+        options = [[w] if not w.strip() or w == "-" else _lemmas(w) for w in words]
+        for combo in itertools.islice(itertools.product(*options), _MAX_COMBINATIONS):
+            candidate = "".join(combo).strip()
+            if candidate not in out:
+                out.append(candidate)
+    return out
+
+
+def _woj_hint(addr: ParsedAddress) -> str | None:
+    return gazetteer.woj_code_for(addr.woj_hint) if addr.woj_hint else None
+
+
+def by_postcode(addr: ParsedAddress, point_gmina: str | None) -> Assignment | None:
+    gminy = gazetteer.gminy_for_postcode(addr.postal_code)
+    if not gminy:
+        return None
+    if point_gmina and len(gminy) > 1:
+        for id6 in gminy:
+            if boundaries.same_area(id6, point_gmina):
+                return _from_gmina(id6, "postcode")
+    code_point = gazetteer.postcode_points().get(addr.postal_code or "")
+    id6 = offline.postcode_gmina(addr, gminy, code_point.gmina_id6 if code_point else None)
+    return _from_gmina(id6, "postcode") if id6 and teryt.gmina(id6) else None
+
+
+def by_names(names: list[str], method: str, woj: str | None) -> Assignment | None:
+    """Gmina of the first name that is a gmina or a known place (towns and larger places first)."""
+    for name in names:
+        ids = [g for g in gazetteer.gminy_named(name) if woj is None or g.startswith(woj)]
+        ids += [p.gmina_id6 for p in gazetteer.places_named(name) if woj is None or p.gmina_id6.startswith(woj)]
+        if not ids:     # a village known only as a post town
+            ids = [p.gmina_id6 for p in gazetteer.post_towns_named(name) if woj is None or p.gmina_id6.startswith(woj)]
+        ids = list(dict.fromkeys(ids))
+        if ids:
+            best = _best_named(name, ids)
+            return _from_gmina(best, method, tuple(ids))
+    return None
+
+
+def _best_named(name: str, ids: list[str]) -> str:
+    # The place itself before a same-named rural gmina around it (Bolesławiec city vs rural gmina).
+    places = [p for p in gazetteer.places_named(name) if p.gmina_id6 in ids]
+    return places[0].gmina_id6 if places else ids[0]
+
+
+def _check(assignment: Assignment, lat: float, lon: float) -> Assignment:
+    pip = boundaries.gmina_at(lat, lon)
+    if pip is None:
+        flag = f"Współrzędne ({lat:.5f}, {lon:.5f}) leżą poza granicami Polski."
+    elif boundaries.same_area(pip, assignment.gmina_id6):
+        return assignment
+    else:
+        distance = boundaries.distance_to_gmina_km(lat, lon, assignment.gmina_id6 or "")
+        if distance is not None and distance <= TOLERANCE_KM:
+            return assignment
+        other = teryt.gmina(pip)
+        mine = teryt.gmina(assignment.gmina_id6)
+        flag = (f"Adres wskazuje gminę {mine.name if mine else assignment.gmina_id6} "
+                f"({METHOD_LABELS.get(assignment.method or '', assignment.method)}), a współrzędne leżą w gminie {other.name if other else pip} ({pip}), "
+                f"{distance or 0:.1f} km od granicy — do sprawdzenia.")
+    return Assignment(assignment.gmina_id6, assignment.powiat_code, assignment.woj_code, assignment.method,
+                      flag, assignment.alternatives)
+
+
+def _within_powiat(found: Assignment | None, powiat_code: str) -> Assignment:
+    """A source gave only the powiat (PCPR, PUP): keep it; take the gmina only when it lies in that powiat."""
+    p = teryt.powiat(powiat_code)
+    woj = p.woj_code if p else powiat_code[:2]
+    if found is None or found.powiat_code == powiat_code:
+        gmina = found.gmina_id6 if found else None
+        return Assignment(gmina, powiat_code, woj, found.method if found else "explicit", found.flag if found else None)
+    g = teryt.gmina(found.gmina_id6)
+    flag = (f"Źródło podaje {p.label if p else powiat_code}, a adres wskazuje gminę {g.name if g else found.gmina_id6} "
+            f"w innym powiecie ({found.powiat_code}) — do sprawdzenia.")
+    return Assignment(None, powiat_code, woj, "explicit", flag)
+
+
+def assign(addr: ParsedAddress, name: str | None = None, point: tuple[float, float] | None = None,
+           point_precision: str | None = None, explicit_gmina: str | None = None,
+           explicit_powiat: str | None = None) -> Assignment | None:
+    """The gmina/powiat/województwo of an institution, or None when nothing points anywhere.
+
+    point_precision None means coordinates of unknown quality given by a source: treated as precise."""
+    precision = point_precision or Precision.SOURCE.value
+    precise = point if point is not None and precision in PRECISE else None
+    point_gmina = boundaries.gmina_at(*precise) if precise else None
+    woj = _woj_hint(addr)
+    found = None
+    if explicit_gmina and teryt.gmina(explicit_gmina):
+        found = _from_gmina(explicit_gmina[:6], "explicit")
+    found = found or by_postcode(addr, point_gmina)
+    found = found or by_names([n for n in (addr.locality, addr.gmina_hint) if n], "locality", woj)
+    found = found or by_names(seat_names(name), "name", woj)
+    if found is None and point_gmina:
+        found = _from_gmina(point_gmina, "pip")
+    elif found is not None and precise:
+        found = _check(found, *precise)
+    if explicit_powiat and not explicit_gmina and teryt.powiat(explicit_powiat):
+        return _within_powiat(found, explicit_powiat)
+    return found

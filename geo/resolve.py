@@ -1,0 +1,298 @@
+"""'Who is responsible for my address': an address, postal code, locality or point -> its gmina, powiat
+and województwo, the competent units in the catalog (OPS/CUS of the gmina, PCPR of the powiat or the city's
+MOPS/MOPR in a city with powiat rights, the PUP and the OWES serving the powiat) and the nearest
+CIS/KIS/ZAZ/WTZ/PS with distances.
+
+A name shared by places in several gminy is not decided silently: a postal code or województwo hint picks
+the candidate; otherwise the town / most populous place wins and the others are in `alternatives`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, cast, or_
+from sqlmodel import Session, select
+
+from catalog.models import Institution
+from catalog.settings import Settings
+from catalog.types import PRECISION_LABELS, InstitutionType, Precision, info
+from geo import assign, boundaries, offline, teryt
+from geo.address import MAX_INPUT, ParsedAddress, parse_address
+from geo.geocoder import Geocoder
+from geo.offline import GeoResult
+from geo.text import fold
+
+T = InstitutionType
+NEARBY_TYPES = ("cis", "kis", "zaz", "wtz", "ps")
+_POINT_RE = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
+_TERYT_RE = re.compile(r"^\s*(\d{6,7})\s*$")
+_RADII_KM = (25.0, 75.0, 250.0, None)
+_INACTIVE = ("closed",)
+ROLE_LABELS = {
+    "ops": "Ośrodek pomocy społecznej w Twojej gminie",
+    "cus": "Centrum usług społecznych w Twojej gminie",
+    "pcpr": "Powiatowe centrum pomocy rodzinie",
+    "pcpr-city": "Miejski ośrodek pomocy społecznej — zadania powiatowego centrum pomocy rodzinie "
+                 "(miasto na prawach powiatu)",
+    "pup": "Powiatowy urząd pracy",
+    "owes": "Ośrodek wsparcia ekonomii społecznej dla Twojego subregionu",
+}
+
+
+@dataclass
+class Place:
+    label: str
+    lat: float
+    lon: float
+    precision: str
+    gmina_id6: str | None
+    powiat_code: str | None
+    woj_code: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        names = teryt.names_for(self.gmina_id6, self.powiat_code, self.woj_code)
+        return {
+            "label": self.label, "lat": self.lat, "lon": self.lon, "precision": self.precision,
+            "precision_label": PRECISION_LABELS.get(Precision(self.precision), self.precision),
+            "gmina_id6": self.gmina_id6, "gmina": names["gmina"], "gmina_kind": names["gmina_kind"],
+            "powiat_code": self.powiat_code, "powiat": names["powiat_label"],
+            "woj_code": self.woj_code, "wojewodztwo": names["wojewodztwo"],
+        }
+
+
+@dataclass
+class Competent:
+    role: str           # ops / pcpr / pup / owes
+    role_label: str
+    institution: Institution
+
+
+@dataclass
+class Nearby:
+    institution: Institution
+    distance_km: float
+
+
+@dataclass
+class Resolution:
+    place: Place
+    competent: list[Competent] = field(default_factory=list)
+    nearby: list[Nearby] = field(default_factory=list)
+    alternatives: list[Place] = field(default_factory=list)
+    query: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "place": self.place.to_dict(),
+            "alternatives": [p.to_dict() for p in self.alternatives],
+            "competent": [{"role": c.role, "role_label": c.role_label, "institution": institution_dict(c.institution)}
+                          for c in self.competent],
+            "nearby": [{"distance_km": round(n.distance_km, 2), "institution": institution_dict(n.institution)}
+                       for n in self.nearby],
+        }
+
+
+def format_address(inst: Institution) -> str:
+    first = " ".join(p for p in (inst.street, _number(inst)) if p)
+    second = " ".join(p for p in (inst.postal_code, inst.locality) if p)
+    return ", ".join(p for p in (first, second) if p) or (inst.address_raw or "")
+
+
+def _number(inst: Institution) -> str | None:
+    if not inst.building:
+        return None
+    return f"{inst.building}/{inst.flat}" if inst.flat else inst.building
+
+
+def institution_dict(inst: Institution) -> dict[str, Any]:
+    return {
+        "id": inst.id, "name": inst.name, "type": inst.type, "type_label": info(inst.type).label,
+        "address": format_address(inst), "phones": inst.phones, "email": inst.email, "www": inst.www,
+        "lat": inst.lat, "lon": inst.lon, "geo_precision": inst.geo_precision, "status": inst.status,
+        "gmina_id6": inst.gmina_id6, "powiat_teryt": inst.powiat_teryt, "woj_teryt": inst.woj_teryt,
+    }
+
+
+# --- where is it -------------------------------------------------------------------------------------------
+
+def _place_for_gmina(id6: str, label: str, result: GeoResult | None) -> Place | None:
+    g = teryt.gmina(id6)
+    if g is None:
+        return None
+    if result is None:
+        result = offline.gmina_point(id6)
+        if result is None:
+            return None
+    return Place(label, result.lat, result.lon, result.precision, g.id6, g.powiat_code, g.woj_code)
+
+
+def _label(addr: ParsedAddress, result: GeoResult | None) -> str:
+    town = addr.locality or addr.post_town
+    if result is not None and result.label and fold(result.label) == fold(town):
+        town = result.label                     # the gazetteer's spelling: "byton" -> "Bytoń"
+    if addr.street:
+        parts = [" ".join(p for p in (addr.street, addr.building) if p), " ".join(
+            p for p in (addr.postal_code, town) if p)]
+    else:                                       # rural: "88-231 Bytoń 72"
+        parts = [" ".join(p for p in (addr.postal_code, town, addr.building) if p)]
+    return ", ".join(p for p in parts if p) or (result.label if result and result.label else addr.raw)
+
+
+def _locate_text(session: Session, settings: Settings, text: str) -> tuple[Place, list[Place]] | None:
+    addr = parse_address(text)
+    cands = offline.candidates(addr)
+    assigned = assign.assign(addr)
+    primary = assigned.gmina_id6 if assigned else (cands[0].gmina_id6 if cands else None)
+    if not primary:
+        return None
+    own = next((c for c in cands if boundaries.same_area(c.gmina_id6, primary)), None)
+    if settings.geocoder == "nominatim" and (addr.street or addr.building):
+        better = Geocoder(settings, session).geocode(addr)
+        if better is not None and (own is None or better.better_than(own.precision)) \
+                and boundaries.same_area(better.gmina_id6, primary):
+            own = better
+    place = _place_for_gmina(primary, _label(addr, own), own)
+    if place is None:
+        return None
+    others = [c for c in cands if c.gmina_id6 and not boundaries.same_area(c.gmina_id6, primary)]
+    seen: set[str] = {primary}
+    alternatives = []
+    for c in others:
+        if c.gmina_id6 not in seen and (alt := _place_for_gmina(c.gmina_id6, c.label or text, c)):
+            seen.add(c.gmina_id6)
+            alternatives.append(alt)
+    return place, alternatives
+
+
+def locate(session: Session, settings: Settings, text: str | None = None,
+           point: tuple[float, float] | None = None) -> tuple[Place, list[Place]] | None:
+    if point is None and text:
+        match = _POINT_RE.match(text)
+        if match:
+            point = (float(match.group(1)), float(match.group(2)))
+        elif (code := _TERYT_RE.match(text)) and teryt.gmina(code.group(1)):
+            g = teryt.gmina(code.group(1))
+            place = _place_for_gmina(g.id6, g.name, None) if g else None
+            return (place, []) if place else None
+    if point is not None:
+        lat, lon = point
+        id6 = boundaries.gmina_at(lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+        g = teryt.gmina(id6)
+        if g is None:
+            return None
+        # A point given by the user is exact, whatever it was picked from.
+        return Place(f"{lat:.5f}, {lon:.5f}", lat, lon, Precision.ADDRESS.value, g.id6, g.powiat_code,
+                     g.woj_code), []
+    return _locate_text(session, settings, text or "")
+
+
+# --- who is responsible --------------------------------------------------------------------------------------
+
+def _active(query):
+    return query.where(Institution.status.notin_(_INACTIVE))
+
+
+def _area_contains(code: str):
+    # service_area is a JSON list of codes; a text match on the quoted code works on SQLite and PostgreSQL.
+    return cast(Institution.service_area, String).like(f'%"{code}"%')
+
+
+def _serves(inst: Institution, powiat_code: str) -> bool:
+    """A powiat-level unit serves the powiats in its service_area, else the powiat it stands in."""
+    return powiat_code in inst.service_area if inst.service_area else inst.powiat_teryt == powiat_code
+
+
+def _powiat_units(session: Session, kind: str, powiat_code: str) -> list[Institution]:
+    query = _active(select(Institution).where(Institution.type == kind).where(
+        or_(Institution.powiat_teryt == powiat_code, _area_contains(powiat_code))))
+    rows = [r for r in session.exec(query.order_by(Institution.parent_id.is_not(None), Institution.id)).all()
+            if _serves(r, powiat_code)]
+    return rows
+
+
+def _ops(session: Session, gmina_id6: str) -> list[Competent]:
+    query = _active(select(Institution).where(Institution.type.in_((T.OPS.value, T.CUS.value)))
+                    .where(Institution.gmina_id6 == gmina_id6))
+    rows = session.exec(query.order_by(Institution.parent_id.is_not(None), Institution.id)).all()
+    seats = [r for r in rows if r.parent_id is None] or rows[:1]
+    return [Competent("ops", ROLE_LABELS["cus" if r.type == T.CUS.value else "ops"], r) for r in seats[:2]]
+
+
+def _pcpr(session: Session, place: Place, ops: list[Competent]) -> list[Competent]:
+    p = teryt.powiat(place.powiat_code)
+    units = _powiat_units(session, T.PCPR.value, place.powiat_code or "")
+    if p is None or not p.city_with_powiat_rights:
+        return [Competent("pcpr", ROLE_LABELS["pcpr"], u) for u in units[:1]]
+    # In a city with powiat rights the city's own centre (MOPR) or its MOPS does the PCPR's job; a
+    # "Powiatowe Centrum" standing in the city serves the surrounding land powiat instead.
+    own = [u for u in units if not fold(u.name).startswith("powiatowe") or place.powiat_code in u.service_area]
+    if own:
+        return [Competent("pcpr", ROLE_LABELS["pcpr"], own[0])]
+    city_ops = ops or _city_ops(session, place.powiat_code or "")
+    return [Competent("pcpr", ROLE_LABELS["pcpr-city"], c.institution) for c in city_ops[:1]]
+
+
+def _city_ops(session: Session, powiat_code: str) -> list[Competent]:
+    query = _active(select(Institution).where(Institution.type.in_((T.OPS.value, T.CUS.value)))
+                    .where(Institution.powiat_teryt == powiat_code).where(Institution.parent_id.is_(None)))
+    return [Competent("ops", ROLE_LABELS["ops"], r) for r in session.exec(query.order_by(Institution.id)).all()]
+
+
+def _owes(session: Session, place: Place) -> list[Competent]:
+    codes = [c for c in (place.powiat_code, place.woj_code) if c]
+    query = _active(select(Institution).where(Institution.type == T.OWES.value)
+                    .where(or_(*[_area_contains(c) for c in codes])))
+    rows = [r for r in session.exec(query.order_by(Institution.id)).all()
+            if any(c in r.service_area for c in codes)]
+    return [Competent("owes", ROLE_LABELS["owes"], r) for r in rows]
+
+
+def competent_units(session: Session, place: Place) -> list[Competent]:
+    out = _ops(session, place.gmina_id6) if place.gmina_id6 else []
+    if place.powiat_code:
+        out += _pcpr(session, place, list(out))
+        out += [Competent("pup", ROLE_LABELS["pup"], u)
+                for u in _powiat_units(session, T.PUP.value, place.powiat_code)]
+    out += _owes(session, place)
+    return out
+
+
+def nearby_units(session: Session, lat: float, lon: float, types: tuple[str, ...], limit: int) -> list[Nearby]:
+    if not types or limit <= 0:
+        return []
+    base = _active(select(Institution).where(Institution.type.in_(types))
+                   .where(Institution.lat.is_not(None)).where(Institution.lon.is_not(None)))
+    found: list[Nearby] = []
+    for radius in _RADII_KM:
+        query = base
+        if radius is not None:
+            dlat, dlon = radius / 111.0, radius / 65.0      # 65 km per degree of longitude is safe in Poland
+            query = query.where(Institution.lat.between(lat - dlat, lat + dlat),
+                                Institution.lon.between(lon - dlon, lon + dlon))
+        found = [Nearby(r, boundaries.haversine_km(lat, lon, r.lat, r.lon)) for r in session.exec(query).all()]
+        found = [n for n in found if radius is None or n.distance_km <= radius]
+        if len(found) >= limit:
+            break
+    return sorted(found, key=lambda n: (n.distance_km, n.institution.id))[:limit]
+
+
+def resolve(session: Session, settings: Settings, text: str | None = None,
+            point: tuple[float, float] | None = None, nearby_types: tuple[str, ...] = NEARBY_TYPES,
+            nearby_limit: int = 10) -> Resolution | None:
+    """Where the address is and who is responsible for it; None when the input names no place we know."""
+    if text is not None:
+        text = " ".join(text.split())
+        if len(text) > MAX_INPUT or not re.search(r"\w", text):
+            return None
+    if not text and point is None:
+        return None
+    located = locate(session, settings, text, point)
+    if located is None:
+        return None
+    place, alternatives = located
+    return Resolution(place, competent_units(session, place),
+                      nearby_units(session, place.lat, place.lon, tuple(nearby_types), nearby_limit),
+                      alternatives, text)
