@@ -4,8 +4,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Iterator
+from typing import Any
 
 import click
 from sqlmodel import func, select
@@ -69,7 +70,7 @@ def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
         report: dict[str, Any] = {"sources": source_status(session)}
         report["institutions"] = session.exec(select(func.count()).select_from(Institution)).one()
         report["demo_institutions"] = session.exec(
-            select(func.count()).select_from(Institution).where(Institution.is_demo == True)  # noqa: E712
+            select(func.count()).select_from(Institution).where(Institution.is_demo == True)
         ).one()
         if geo:
             from geo import quality

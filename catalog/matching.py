@@ -240,7 +240,9 @@ def _candidates(session: Session, item: SourceItem, side: _Side, types: set[str]
                          Institution.lon.between(lon - d_lon, lon + d_lon)))
     if not near:
         return []
-    query = select(Institution).where(Institution.type.in_(sorted(types)), or_(*near))
+    # Demo placeholders are never merge targets: they are deleted once real data arrive.
+    query = select(Institution).where(Institution.type.in_(sorted(types)), or_(*near),
+                                      Institution.is_demo == False)
     return _not_from_source(session, list(session.exec(query).all()), item.source)
 
 
@@ -266,7 +268,8 @@ def _by_identifier(session: Session, item: SourceItem, side: _Side, types: set[s
             continue
         column = getattr(Institution, ident)
         found = _not_from_source(session, list(session.exec(
-            select(Institution).where(column == value, Institution.type.in_(sorted(types)))
+            select(Institution).where(column == value, Institution.type.in_(sorted(types)),
+                                      Institution.is_demo == False)
         ).all()), item.source)
         for inst in found:
             other = _Side.of_institution(inst)

@@ -201,8 +201,12 @@ def _apply_new(ctx: _Context, items: list[SourceItem]) -> list[tuple[str, int]]:
     session, now, run = ctx.session, ctx.now, ctx.run
     outcomes: list[tuple[str, int]] = []
     created: list[tuple[SourceItem, Institution]] = []
-    for item in items:
-        match = _find_match(session, item)
+    # Match every item before creating any institution, so candidates are only pre-existing ones; skip
+    # matching altogether when no other real source has records yet (e.g. a first RJPS ingest).
+    others = session.exec(select(SourceRecord.id).where(
+        SourceRecord.source.not_in([ctx.source, "demo"])).limit(1)).first() is not None
+    matches = [_find_match(session, item) if others else None for item in items]
+    for item, match in zip(items, matches):
         if match is None:
             values = {name: decode(name, text) for name in INSTITUTION_DATA_FIELDS
                       if (text := encode(item.fields.get(name))) is not None}

@@ -6,8 +6,8 @@ Every ScrapeRun is recorded; RawCapture points at the exact bytes a record was p
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -15,7 +15,7 @@ from sqlmodel import Field, SQLModel
 
 def utcnow() -> datetime:
     """Aware UTC now: sqlmodel's UTCDateTime columns store UTC and return aware datetimes on every backend."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _json(default: Any = None) -> Any:
@@ -37,50 +37,50 @@ INSTITUTION_DATA_FIELDS: tuple[str, ...] = (
 
 
 class Institution(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)
     type: str = Field(index=True, description="catalog.types.InstitutionType value")
-    type_raw: Optional[str] = None
-    operator_name: Optional[str] = None      # podmiot prowadzący
-    operator_krs: Optional[str] = None
-    operator_nip: Optional[str] = None
-    operator_regon: Optional[str] = None
-    rjps_id: Optional[str] = Field(default=None, index=True)
-    krs: Optional[str] = Field(default=None, index=True)
-    nip: Optional[str] = Field(default=None, index=True)
-    regon: Optional[str] = Field(default=None, index=True)
-    register_number: Optional[str] = None
-    street: Optional[str] = None             # "ul. Rynek"
-    building: Optional[str] = None           # "8"
-    flat: Optional[str] = None
-    postal_code: Optional[str] = Field(default=None, index=True)   # NN-NNN
-    locality: Optional[str] = None
-    address_raw: Optional[str] = None
-    woj_teryt: Optional[str] = Field(default=None, index=True)     # 2 digits
-    powiat_teryt: Optional[str] = Field(default=None, index=True)  # 4 digits
-    gmina_id6: Optional[str] = Field(default=None, index=True)     # 6 digits (stable across RODZ changes)
-    teryt_method: Optional[str] = None       # explicit / postcode / locality / name / pip
-    teryt_flag: Optional[str] = None         # set when address and point disagree (needs review)
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    geo_precision: Optional[str] = None      # catalog.types.Precision value
-    geo_source: Optional[str] = None         # which source / geocoder produced the point
+    type_raw: str | None = None
+    operator_name: str | None = None      # podmiot prowadzący
+    operator_krs: str | None = None
+    operator_nip: str | None = None
+    operator_regon: str | None = None
+    rjps_id: str | None = Field(default=None, index=True)
+    krs: str | None = Field(default=None, index=True)
+    nip: str | None = Field(default=None, index=True)
+    regon: str | None = Field(default=None, index=True)
+    register_number: str | None = None
+    street: str | None = None             # "ul. Rynek"
+    building: str | None = None           # "8"
+    flat: str | None = None
+    postal_code: str | None = Field(default=None, index=True)   # NN-NNN
+    locality: str | None = None
+    address_raw: str | None = None
+    woj_teryt: str | None = Field(default=None, index=True)     # 2 digits
+    powiat_teryt: str | None = Field(default=None, index=True)  # 4 digits
+    gmina_id6: str | None = Field(default=None, index=True)     # 6 digits (stable across RODZ changes)
+    teryt_method: str | None = None       # explicit / postcode / locality / name / pip
+    teryt_flag: str | None = None         # set when address and point disagree (needs review)
+    lat: float | None = None
+    lon: float | None = None
+    geo_precision: str | None = None      # catalog.types.Precision value
+    geo_source: str | None = None         # which source / geocoder produced the point
     phones: list[dict] = _json()             # [{"raw": "85 7188100", "e164": "+48857188100"}]
-    phones_raw: Optional[str] = None
-    email: Optional[str] = None
-    www: Optional[str] = None
+    phones_raw: str | None = None
+    email: str | None = None
+    www: str | None = None
     service_tags: list[str] = _json()
     target_groups: list[str] = _json()
     service_area: list[str] = _json()        # TERYT codes of the units served (OWES, PUP)
     partners: list[dict] = _json()           # consortium partners (OWES): [{"name":..., "role":...}]
-    parent_id: Optional[int] = Field(default=None, foreign_key="institution.id")   # branch (filia) -> seat
+    parent_id: int | None = Field(default=None, foreign_key="institution.id")   # branch (filia) -> seat
     status: str = Field(default="active", index=True)
-    valid_from: Optional[date] = None
-    valid_until: Optional[date] = None
-    decision_number: Optional[str] = None
-    decision_date: Optional[date] = None
-    source_updated_at: Optional[date] = None   # e.g. RJPS "data aktualizacji"
-    notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    valid_from: date | None = None
+    valid_until: date | None = None
+    decision_number: str | None = None
+    decision_date: date | None = None
+    source_updated_at: date | None = None   # e.g. RJPS "data aktualizacji"
+    notes: str | None = Field(default=None, sa_column=Column(Text))
     is_demo: bool = Field(default=False, index=True)
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
@@ -90,19 +90,19 @@ class Institution(SQLModel, table=True):
 class Source(SQLModel, table=True):
     key: str = Field(primary_key=True)       # "rjps", "owes", "pup", "cis-kis-12", "demo"
     name: str
-    url: Optional[str] = None
-    licence: Optional[str] = None
-    attribution: Optional[str] = None
-    last_run_id: Optional[int] = None
-    last_success_at: Optional[datetime] = None
-    last_data_date: Optional[date] = None    # newest "updated at source" date seen
+    url: str | None = None
+    licence: str | None = None
+    attribution: str | None = None
+    last_run_id: int | None = None
+    last_success_at: datetime | None = None
+    last_data_date: date | None = None    # newest "updated at source" date seen
 
 
 class ScrapeRun(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     started_at: datetime = Field(default_factory=utcnow)
-    finished_at: Optional[datetime] = None
+    finished_at: datetime | None = None
     # running | ok | partial (some units failed) | failed (nothing applied) | interrupted
     status: str = Field(default="running", index=True)
     complete: bool = False                   # the listing was complete, so absences count as "missing"
@@ -113,28 +113,28 @@ class ScrapeRun(SQLModel, table=True):
     n_missing: int = 0
     n_errors: int = 0
     errors: list[dict] = _json()             # [{"where": "unit 123", "message": "HTTP 500"}]
-    message: Optional[str] = None
+    message: str | None = None
 
 
 class SourceRecord(SQLModel, table=True):
     """One record as one source knows it (source identity -> institution)."""
     __table_args__ = (UniqueConstraint("source", "source_key"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     source_key: str
     institution_id: int = Field(foreign_key="institution.id", index=True)
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     raw: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    content_hash: Optional[str] = None
-    capture_id: Optional[int] = Field(default=None, foreign_key="rawcapture.id")
-    source_updated_at: Optional[date] = None
+    content_hash: str | None = None
+    capture_id: int | None = Field(default=None, foreign_key="rawcapture.id")
+    source_updated_at: date | None = None
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
-    last_run_id: Optional[int] = None
+    last_run_id: int | None = None
     missing_runs: int = 0                    # consecutive complete runs without this record
     # How this record was attached to its institution: "new", "identity", or a cross-source match
     # explanation (see catalog.matching); kept so the decision can be explained and reversed.
-    match_method: Optional[str] = None
+    match_method: str | None = None
     match_detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -144,46 +144,46 @@ class FieldProvenance(SQLModel, table=True):
         UniqueConstraint("institution_id", "field", "source", "source_key"),
         Index("ix_provenance_inst", "institution_id"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     institution_id: int = Field(foreign_key="institution.id")
     field: str
     source: str
     source_key: str
-    value: Optional[str] = Field(default=None, sa_column=Column(Text))   # JSON-encoded value
+    value: str | None = Field(default=None, sa_column=Column(Text))   # JSON-encoded value
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
-    source_updated_at: Optional[date] = None
-    run_id: Optional[int] = None
+    source_updated_at: date | None = None
+    run_id: int | None = None
 
 
 class ChangeLog(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     institution_id: int = Field(foreign_key="institution.id", index=True)
     # new | changed | missing | reappeared | status | merged | unmerged
     kind: str = Field(index=True)
-    field: Optional[str] = None
-    old_value: Optional[str] = Field(default=None, sa_column=Column(Text))
-    new_value: Optional[str] = Field(default=None, sa_column=Column(Text))
-    source: Optional[str] = None
-    run_id: Optional[int] = None
+    field: str | None = None
+    old_value: str | None = Field(default=None, sa_column=Column(Text))
+    new_value: str | None = Field(default=None, sa_column=Column(Text))
+    source: str | None = None
+    run_id: int | None = None
     changed_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class RawCapture(SQLModel, table=True):
     """Metadata of fetched bytes; the bytes live content-addressed under captures_dir/<hash[:2]>/<hash>."""
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     url: str
     method: str = "GET"
     request_key: str = Field(index=True)     # sha256 of method+url+body: what was asked
     content_hash: str = Field(index=True)    # sha256 of the response body: what was answered
     status_code: int
-    content_type: Optional[str] = None
-    etag: Optional[str] = None
-    last_modified: Optional[str] = None
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
     size: int = 0
     fetched_at: datetime = Field(default_factory=utcnow)
-    run_id: Optional[int] = Field(default=None, index=True)
+    run_id: int | None = Field(default=None, index=True)
 
 
 class GeocodeCache(SQLModel, table=True):
@@ -191,21 +191,21 @@ class GeocodeCache(SQLModel, table=True):
     key: str = Field(primary_key=True)       # geocoder name + normalised query
     query: str
     found: bool = True
-    lat: Optional[float] = None
-    lon: Optional[float] = None
-    precision: Optional[str] = None
+    lat: float | None = None
+    lon: float | None = None
+    precision: str | None = None
     geocoder: str
-    gmina_id6: Optional[str] = None
+    gmina_id6: str | None = None
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
 
 class ErrorReport(SQLModel, table=True):
     """'Zgłoś błąd': a resident's report about an institution, kept for review (never shown publicly)."""
-    id: Optional[int] = Field(default=None, primary_key=True)
-    institution_id: Optional[int] = Field(default=None, foreign_key="institution.id", index=True)
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
     message: str = Field(sa_column=Column(Text, nullable=False))
-    contact: Optional[str] = None
+    contact: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     status: str = "new"                      # new | accepted | rejected
-    client_hash: Optional[str] = None        # salted hash of the client address, for abuse review
+    client_hash: str | None = None        # salted hash of the client address, for abuse review

@@ -22,7 +22,7 @@ def split_phone_text(text: str | None) -> list[str]:
 
 def _split_run(run: str) -> list[str]:
     digits = re.sub(r"\D", "", run)
-    if run.startswith("+") or run.startswith("00") or len(digits) <= 11:
+    if run.startswith(("+", "00")) or len(digits) <= 11:
         return [run]
     # A run of several numbers separated only by spaces: cut it at group boundaries into 9/10-digit pieces.
     pieces, current = [], ""

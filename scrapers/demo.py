@@ -142,7 +142,7 @@ def _covered(settings: Settings) -> dict[str, set[str]]:
     with session_scope(settings.database_url) as session:
         rows = session.exec(
             select(Institution.type, Institution.gmina_id6, Institution.powiat_teryt, Institution.service_area)
-            .where(Institution.is_demo == False)  # noqa: E712
+            .where(Institution.is_demo == False)
         ).all()
     for type_, gmina, powiat, area in rows:
         if type_ in ("ops", "cus") and gmina:
@@ -188,7 +188,7 @@ def _rjps_replay_adapter():
 def purge_placeholders(session, types: set[str]) -> list[int]:
     """Remove demo placeholders of `types` once real records of those types have arrived."""
     ids = session.exec(
-        select(Institution.id).where(Institution.is_demo == True, Institution.type.in_(sorted(types)))  # noqa: E712
+        select(Institution.id).where(Institution.is_demo == True, Institution.type.in_(sorted(types)))
     ).all()
     if not ids:
         return []

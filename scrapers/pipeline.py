@@ -15,10 +15,10 @@ import fcntl
 import logging
 import signal
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable, Iterator
 
 from sqlmodel import select
 

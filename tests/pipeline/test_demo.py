@@ -60,5 +60,5 @@ def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
     summary = pipeline.run_adapter(s, StaticAdapter(items))
     assert summary.ok
     with session_scope(s.database_url) as session:
-        left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))  # noqa: E712
+        left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))
     assert left == {"pcpr": 314, "pup": 380}
