@@ -180,9 +180,20 @@ def _rjps_replay_adapter():
         return None
     from scrapers.rjps import RjpsAdapter
 
-    adapter = RjpsAdapter(expected_min=1)
-    adapter.replay_dir = RJPS_REPLAY_DIR
-    return adapter
+    return _SampleOnly(RjpsAdapter(expected_min=1, replay_dir=RJPS_REPLAY_DIR))
+
+
+class _SampleOnly:
+    """A replayed sample is not the whole register: its absences must never count as closures
+    (loading the demo over live RJPS data would otherwise mark every other unit missing)."""
+
+    def __init__(self, adapter) -> None:
+        self.adapter, self.meta, self.replay_dir = adapter, adapter.meta, adapter.replay_dir
+
+    def fetch(self, client, settings: Settings) -> FetchResult:
+        result = self.adapter.fetch(client, settings)
+        result.complete = False
+        return result
 
 
 def purge_placeholders(session, types: set[str]) -> list[int]:

@@ -62,3 +62,16 @@ def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
     with session_scope(s.database_url) as session:
         left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))
     assert left == {"pcpr": 314, "pup": 380}
+
+
+def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
+    from scrapers import demo
+
+    s = settings_mod.load()
+    items = [SourceItem(source="rjps", source_key=str(5000 + n), fields={"name": f"Jednostka {n}", "type": "dps"})
+             for n in range(3)]
+    assert pipeline.run_adapter(s, StaticAdapter(items)).ok
+    loaded = demo.load_demo(s, only_if_empty=False)
+    assert loaded.ok
+    rjps_run = next(x for x in loaded.summaries if x.source == "rjps")
+    assert rjps_run.n_missing == 0 and not rjps_run.complete
