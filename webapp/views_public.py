@@ -80,11 +80,27 @@ def home():
     f = pq.Filters(q=q, types=types_for_need(need))
     if q or need or near:
         try:
-            ctx["listing"] = lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE, near=near,
-                                           nearest_first=near is not None)
+            ctx["listing"], ctx["radius_km"] = _nearby_first(f, near)
         except lookup.QueryRefused as exc:
             ctx["message"] = str(exc)
     return render_template("home.html", **ctx)
+
+
+# Help is local: look close first and widen only when nothing matches (a 400 km "nearest" CIS helps no one
+# when the one in the next gmina is simply spelled differently).
+SEARCH_RADII_KM: tuple[float | None, ...] = (25.0, 75.0, 200.0, None)
+
+
+def _nearby_first(f: pq.Filters, near: tuple[float, float] | None) -> tuple[lookup.Listing, float | None]:
+    if near is None:
+        return lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE), None
+    listing = lookup.Listing()
+    for radius in SEARCH_RADII_KM:
+        listing = lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE, near=near,
+                                radius_km=radius, nearest_first=True)
+        if listing.total:
+            return listing, radius
+    return listing, None
 
 
 def institution_list():

@@ -41,7 +41,9 @@ def test_home_geolocation_point_sorts_nearest_first(client):
     html = html[html.index('id="matches-heading"'):]
     names = re.findall(r'class="card-title"><a href="/instytucja/\d+">([^<]+)</a>', html)
     assert names[:2] == ["Warsztat Terapii Zajęciowej w Choroszczy", "Centrum Integracji Społecznej w Choroszczy"]
-    assert names[-1] == "Ośrodek Pomocy Społecznej w Krakowie"
+    # Only what is near: Kraków (about 400 km away) is not offered while closer help exists.
+    assert "Ośrodek Pomocy Społecznej w Krakowie" not in names
+    assert "w promieniu 25 km" in html
 
 
 def test_home_unknown_place_shows_polish_message(client):
