@@ -1,0 +1,134 @@
+"""Polish text analysis shared by every search backend: text in, index terms out.
+
+Terms are folded (lower case, no diacritics, "ł" -> "l"), so "lodz" meets "Łódź". Each word is indexed
+as its folded surface form plus the folded form of every candidate lemma morfeusz2 gives (keeping all
+candidates was measured best: no false merges on the domain vocabulary, GUIDE §8). A query typed
+without Polish letters ("osrodki") is unknown to morfeusz, so a fold map built from the indexed
+vocabulary (folded inflected form -> folded lemma) brings it to the right lemma ("osrodek").
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import morfeusz2
+
+# Words that carry no meaning for search; only dropped from queries (documents keep them harmlessly).
+STOPWORDS = frozenset({
+    "w", "we", "z", "ze", "i", "oraz", "na", "do", "dla", "o", "od", "po", "przy", "u", "a", "im",
+    "ul", "al", "pl", "os", "nr",
+})
+
+_WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
+_local = threading.local()
+
+
+_POLISH = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics: 'Łódź' -> 'lodz'."""
+    text = text.lower().translate(_POLISH)   # the common case, without Unicode decomposition
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def words(text: str | None) -> list[str]:
+    """Word tokens (letters and digits) in their original spelling."""
+    return _WORD_RE.findall(text or "")
+
+
+def _morfeusz() -> morfeusz2.Morfeusz:
+    # One analyser per thread: the C++ object is not documented as thread-safe.
+    analyser = getattr(_local, "morfeusz", None)
+    if analyser is None:
+        analyser = _local.morfeusz = morfeusz2.Morfeusz(expand_tags=False)
+    return analyser
+
+
+def _clean_lemma(lemma: str) -> str:
+    # morfeusz marks homonyms as "lemma:Sm1"; the suffix is not part of the word.
+    return lemma.split(":", 1)[0]
+
+
+@lru_cache(maxsize=200_000)
+def lemmas(word: str) -> tuple[str, ...]:
+    """All candidate lemmas of one word (original spelling, no homonym tags); () when unknown."""
+    if not word or word.isdigit():
+        return ()
+    out: list[str] = []
+    for start, _end, (_form, lemma, tag, *_rest) in _morfeusz().analyse(word):
+        if start != 0 or tag == "ign":   # later segments are agglutinates ("-em", "-ś"), not the word
+            continue
+        lemma = _clean_lemma(lemma)
+        if lemma and lemma not in out:
+            out.append(lemma)
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def word_terms(word: str) -> tuple[str, ...]:
+    """Index terms for one word: folded surface form first, then folded lemmas (deduplicated)."""
+    out = [fold(word)]
+    for lemma in lemmas(word):
+        term = fold(lemma)
+        if term and term not in out:
+            out.append(term)
+    return tuple(out)
+
+
+def analyze(text: str | None) -> list[str]:
+    """Index terms of a text, in order (several terms per word where lemmas differ)."""
+    return [term for word in words(text) for term in word_terms(word)]
+
+
+def acronym(name: str | None) -> str | None:
+    """'Miejski Ośrodek Pomocy Społecznej w Zabłudowie' -> 'mops': the abbreviation people type.
+
+    Initials are taken from the capitalised words before the first lower-case word (usually the
+    preposition that starts the place part), so the place itself does not enter the acronym."""
+    initials = []
+    for word in words(name):
+        if not word[0].isupper():
+            break
+        if word.isupper() and len(word) > 1:   # an abbreviation already in the name ("MOPS Kraków")
+            return None if initials else fold(word)
+        initials.append(word[0])
+    return fold("".join(initials)) if len(initials) >= 2 else None
+
+
+@lru_cache(maxsize=100_000)
+def _generated_forms(lemma: str) -> tuple[str, ...]:
+    try:
+        return tuple({form for form, *_rest in _morfeusz().generate(lemma)})
+    except RuntimeError:   # morfeusz raises for lemmas it cannot generate from
+        return ()
+
+
+def fold_map_entries(words_seen: Iterable[str]) -> dict[str, set[str]]:
+    """Fold map entries for a vocabulary: folded inflected form -> folded lemmas.
+
+    Only forms that lose letters by folding are kept: a form without Polish letters is recognised
+    by morfeusz at query time anyway."""
+    out: dict[str, set[str]] = {}
+    for lemma in {lemma for word in words_seen for lemma in lemmas(word)}:
+        folded_lemma = fold(lemma)
+        for form in _generated_forms(lemma):
+            lowered = form.lower()
+            folded = fold(form)
+            if folded != lowered and folded != folded_lemma:
+                out.setdefault(folded, set()).add(folded_lemma)
+    return out
+
+
+def query_alternatives(word: str, fold_map: dict[str, list[str]] | None = None) -> tuple[str, ...]:
+    """Terms one query word may match: its folded form, its lemmas, and fold-map lemmas."""
+    out = list(word_terms(word))
+    for term in (fold_map or {}).get(out[0], ()):
+        if term not in out:
+            out.append(term)
+    return tuple(out)

@@ -1,0 +1,421 @@
+"""Search API used by the web app and the CLI (contract: docs/ARCHITECTURE.md, "Search").
+
+One engine per process and backend is kept open and shared; each call checks (one stat) whether the
+writer published a new generation or committed into the current one and reopens cheaply if so."""
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import shutil
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlmodel import Session, select
+
+from catalog.models import Institution
+from catalog.settings import Settings
+from catalog.types import Level
+from catalog.types import info as type_info
+from index import analysis, documents, store
+from index.documents import FACET_KEYS
+from index.plan import MAX_QUERY_CHARS, build_plan
+from index.query import Filters, Match, Node
+
+log = logging.getLogger(__name__)
+
+BACKENDS = {"tantivy": "index.tantivy_backend", "whoosh": "index.whoosh_backend"}
+# tantivy meets the latency targets at 100 000 institutions, whoosh does not (bench/search.py).
+DEFAULT_BACKEND = "tantivy"
+
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 10_000
+MAX_RADIUS_KM = 1000.0
+RERANK_DEPTH = 200             # relevance hits re-ranked by distance when a point is given
+MAX_DISTANCE_CANDIDATES = 50_000
+EXPANDING_RADII_KM = (5.0, 15.0, 50.0, 150.0, 400.0, 1500.0)
+DISTANCE_SCALE_KM = 30.0       # distance-aware ranking: score / (1 + d / scale)
+NO_POINT_PENALTY = 0.5
+BATCH = 2000
+FACET_CACHE_SIZE = 512
+
+NOTE_FUZZY = "Pokazano wyniki dla podobnych słów."
+NOTE_PARTIAL = "Nie znaleziono instytucji pasujących do wszystkich słów – pokazano najbliższe dopasowania."
+NOTE_TRUNCATED = "Zapytanie było za długie – uwzględniono jego początek."
+
+
+class QueryError(ValueError):
+    """A query we refuse; str(error) is a Polish message fit for the user."""
+
+
+class IndexMissing(QueryError):
+    """No index has been built yet."""
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    types: tuple[str, ...] = ()
+    target_groups: tuple[str, ...] = ()
+    woj: str | None = None
+    powiat: str | None = None
+    gmina: str | None = None
+    status: str | None = None
+    near: tuple[float, float] | None = None     # (lat, lon)
+    radius_km: float | None = None
+    sort: str = "relevance"                     # "relevance" | "distance"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Hit:
+    id: int
+    score: float
+    distance_km: float | None
+    fields: dict[str, Any]
+
+
+@dataclass
+class SearchResult:
+    hits: list[Hit]
+    total: int
+    facets: dict[str, dict[str, int]]
+    page: int
+    per_page: int
+    note: str | None = None
+    backend: str = field(default=DEFAULT_BACKEND, repr=False)
+
+
+# --- backends and shared engines -------------------------------------------------------------------
+
+def backend_name(settings: Settings) -> str:
+    name = (settings.search_backend or DEFAULT_BACKEND).strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"SEARCH_BACKEND must be one of {sorted(BACKENDS)}, not {name!r}")
+    return name
+
+
+def _module(name: str) -> ModuleType:
+    return importlib.import_module(BACKENDS[name])
+
+
+class _Engine:
+    """An open reader of one published generation, plus its fold map."""
+
+    def __init__(self, index_dir: Path, backend: str) -> None:
+        self.index_dir, self.backend = index_dir, backend
+        self.stamp = store.pointer_stamp(index_dir, backend)
+        generation = store.current_generation(index_dir, backend)
+        if generation is None:
+            raise IndexMissing("Wyszukiwarka nie jest jeszcze gotowa: indeks nie został zbudowany.")
+        self.generation = generation
+        self.reader = _module(backend).Reader(generation)
+        self.fold_stamp = store.fold_map_stamp(generation)
+        self.fold_map = store.read_fold_map(generation)
+        # Facet counts per (query, filters): the most expensive part of a typical request, and the same
+        # for every page of a result list. Valid until the index changes.
+        self.facet_cache: OrderedDict[tuple, dict[str, dict[str, int]]] = OrderedDict()
+
+    def refresh(self) -> None:
+        if self.reader.refresh():
+            self.facet_cache.clear()
+        stamp = store.fold_map_stamp(self.generation)
+        if stamp != self.fold_stamp:
+            self.fold_map, self.fold_stamp = store.read_fold_map(self.generation), stamp
+
+
+_ENGINES: dict[tuple[Path, str], _Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _engine(settings: Settings) -> _Engine:
+    key = (settings.index_dir, backend_name(settings))
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None or engine.stamp != store.pointer_stamp(*key):
+            engine = _ENGINES[key] = _Engine(*key)
+        else:
+            engine.refresh()
+        return engine
+
+
+def index_exists(settings: Settings) -> bool:
+    return store.current_generation(settings.index_dir, backend_name(settings)) is not None
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+def _validate(query: SearchQuery) -> None:
+    if query.sort not in ("relevance", "distance"):
+        raise QueryError("Nieznany sposób sortowania. Wybierz trafność albo odległość.")
+    if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
+        raise QueryError(f"Nieprawidłowa strona wyników (na stronie można pokazać od 1 do {MAX_PER_PAGE}).")
+    if query.page * query.per_page > MAX_RESULT_WINDOW:
+        raise QueryError("Za daleka strona wyników. Zawęź wyszukiwanie filtrami.")
+    if query.near is not None:
+        lat, lon = query.near
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or math.isnan(lat) or math.isnan(lon):
+            raise QueryError("Nieprawidłowe współrzędne punktu.")
+    if query.radius_km is not None and not 0 < query.radius_km <= MAX_RADIUS_KM:
+        raise QueryError(f"Promień musi być większy od zera i nie większy niż {MAX_RADIUS_KM:.0f} km.")
+    if query.sort == "distance" and query.near is None:
+        raise QueryError("Sortowanie według odległości wymaga wskazania miejsca.")
+
+
+def _filters(query: SearchQuery) -> Filters:
+    values = {
+        "type": tuple(query.types),
+        "target_group": tuple(query.target_groups),
+        "woj": (query.woj,) if query.woj else (),
+        "powiat": (query.powiat,) if query.powiat else (),
+        "gmina": ((query.gmina or "")[:6],) if query.gmina else (),
+        "status": (query.status,) if query.status else (),
+    }
+    return Filters({k: v for k, v in values.items() if v})
+
+
+# --- geometry --------------------------------------------------------------------------------------
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def bbox(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    dlat = radius_km / 110.574
+    dlon = radius_km / (111.320 * max(math.cos(math.radians(lat)), 0.01))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def _distance(match: Match, near: tuple[float, float]) -> float | None:
+    if match.lat is None or match.lon is None:
+        return None
+    return haversine_km(near[0], near[1], match.lat, match.lon)
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+def search(settings: Settings, query: SearchQuery) -> SearchResult:
+    """Ranked, filtered, faceted results; raises QueryError with a Polish message for bad input."""
+    _validate(query)
+    engine = _engine(settings)
+    reader = engine.reader
+    plan = build_plan(query.text or "", reader, engine.fold_map)
+    filters = _filters(query)
+    notes = [NOTE_TRUNCATED] if len(query.text or "") > MAX_QUERY_CHARS else []
+    node = plan.node
+    total, ranked = _ranked(reader, node, filters, query, plan.empty)
+    if total == 0 and plan.relaxed is not None:
+        relaxed_total, relaxed_ranked = _ranked(reader, plan.relaxed, filters, query, plan.empty)
+        if relaxed_total:
+            node, total, ranked = plan.relaxed, relaxed_total, relaxed_ranked
+            notes.append(NOTE_PARTIAL)
+    if plan.fuzzy and total:
+        notes.append(NOTE_FUZZY)
+    if query.near is not None and query.radius_km:
+        filters = Filters(filters.values, bbox(*query.near, query.radius_km))
+    hits = [
+        Hit(doc_id, score, distance, fields)
+        for (score, distance), (doc_id, fields) in zip(
+            [(m.score, d) for m, d in ranked], reader.stored([m for m, _d in ranked])
+        )
+    ]
+    if query.near is None and not plan.empty:
+        hits.sort(key=_tie_break)
+    return SearchResult(
+        hits, total, _cached_facets(engine, node, filters), query.page, query.per_page,
+        " ".join(notes) or None, engine.backend,
+    )
+
+
+_LEVEL_RANK = {Level.GMINA: 0, Level.POWIAT: 1}
+
+
+def _tie_break(hit: Hit) -> tuple[float, int]:
+    """Equal scores (typical of typo matches) put the first-contact office of the place first:
+    the gmina's OPS, then powiat units, then the rest (GUIDE §1: the competent office first)."""
+    return -round(hit.score, 5), _LEVEL_RANK.get(type_info(hit.fields.get("type") or "other").level, 2)
+
+
+def _ranked(reader, node: Node, filters: Filters, query: SearchQuery, empty: bool):
+    if query.near is not None and (query.sort == "distance" or empty):
+        return _by_distance(reader, node, filters, query)
+    if query.near is not None:
+        return _by_relevance_near(reader, node, filters, query)
+    return _by_relevance(reader, node, filters, query, by_name=empty)
+
+
+def _offset(query: SearchQuery) -> int:
+    return (query.page - 1) * query.per_page
+
+
+def _by_relevance(reader, node: Node, filters: Filters, query: SearchQuery, by_name: bool):
+    total, matches = reader.top(node, filters, query.per_page, _offset(query), by_name)
+    return total, [(m, None) for m in matches]
+
+
+def _by_relevance_near(reader, node: Node, filters: Filters, query: SearchQuery):
+    """Relevance softened by distance: the best RERANK_DEPTH matches (or all within the radius)."""
+    near = query.near
+    if query.radius_km:
+        matches = reader.located(node, Filters(filters.values, bbox(*near, query.radius_km)),
+                                 MAX_DISTANCE_CANDIDATES)
+        scored = [(m, d) for m in matches if (d := _distance(m, near)) is not None and d <= query.radius_km]
+        total = len(scored)
+    else:
+        total = reader.top(node, filters, 1, 0, False)[0]
+        depth = max(RERANK_DEPTH, query.page * query.per_page)
+        scored = [(m, _distance(m, near)) for m in reader.located(node, filters, depth)]
+
+    def key(item: tuple[Match, float | None]) -> float:
+        match, distance = item
+        factor = NO_POINT_PENALTY if distance is None else 1.0 / (1.0 + distance / DISTANCE_SCALE_KM)
+        return -match.score * factor
+
+    scored.sort(key=key)
+    offset = _offset(query)
+    return total, scored[offset:offset + query.per_page]
+
+
+def _by_distance(reader, node: Node, filters: Filters, query: SearchQuery):
+    """Nearest first: widen the box until enough matches lie inside the circle."""
+    near, needed = query.near, query.page * query.per_page
+    radii = (query.radius_km,) if query.radius_km else EXPANDING_RADII_KM
+    inside: list[tuple[Match, float]] = []
+    for radius in radii:
+        matches = reader.located(node, Filters(filters.values, bbox(*near, radius)), MAX_DISTANCE_CANDIDATES)
+        inside = [(m, d) for m in matches if (d := _distance(m, near)) is not None and d <= radius]
+        if len(inside) >= needed:
+            break
+    inside.sort(key=lambda item: (item[1], -item[0].score))
+    if query.radius_km:
+        total = len(inside)
+    else:   # everything located, wherever it is (institutions without a point cannot be sorted)
+        total = reader.top(node, Filters(filters.values, (-90.0, 90.0, -180.0, 180.0)), 1, 0, False)[0]
+    offset = _offset(query)
+    return total, inside[offset:offset + query.per_page]
+
+
+def _cached_facets(engine: _Engine, node: Node, filters: Filters) -> dict[str, dict[str, int]]:
+    key = (node, tuple(sorted(filters.values.items())), filters.bbox)
+    cache = engine.facet_cache
+    with _ENGINES_LOCK:
+        facets = cache.get(key)
+        if facets is not None:
+            cache.move_to_end(key)
+    if facets is None:
+        facets = _facets(engine.reader, node, filters)
+        with _ENGINES_LOCK:
+            cache[key] = facets
+            while len(cache) > FACET_CACHE_SIZE:
+                cache.popitem(last=False)
+    return {name: dict(counts) for name, counts in facets.items()}   # callers may change their copy
+
+
+def _facets(reader, node: Node, filters: Filters) -> dict[str, dict[str, int]]:
+    """Counts per facet value; a facet ignores its own filter so other choices stay visible.
+    With a radius the counts cover its bounding box (a square slightly larger than the circle)."""
+    out: dict[str, dict[str, int]] = {}
+    shared = [key for key in FACET_KEYS if key not in filters.values]
+    if shared:
+        out.update(reader.facets(node, filters, shared))
+    for key in FACET_KEYS:
+        if key in filters.values:
+            out.update(reader.facets(node, filters.without(key), [key]))
+    return {key: out.get(key, {}) for key in FACET_KEYS}
+
+
+# --- writing ---------------------------------------------------------------------------------------
+
+def _institutions(session: Session, ids: Iterable[int] | None = None) -> Iterator[list[Institution]]:
+    """Institutions in id order, in batches (never the whole table in memory at once)."""
+    if ids is not None:
+        wanted = sorted({int(i) for i in ids})
+        for start in range(0, len(wanted), BATCH):
+            chunk = wanted[start:start + BATCH]
+            yield list(session.exec(select(Institution).where(Institution.id.in_(chunk))).all())
+        return
+    last = 0
+    while True:
+        rows = session.exec(
+            select(Institution).where(Institution.id > last).order_by(Institution.id).limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        yield list(rows)
+        last = rows[-1].id
+
+
+def _merge_fold_map(fold_map: dict[str, list[str]], entries: dict[str, set[str]]) -> bool:
+    changed = False
+    for form, lemmas in entries.items():
+        known = fold_map.setdefault(form, [])
+        for lemma in sorted(lemmas):
+            if lemma not in known:
+                known.append(lemma)
+                changed = True
+    return changed
+
+
+def rebuild(settings: Settings, session: Session) -> int:
+    """Build a new generation from the whole catalog and publish it atomically; returns its size."""
+    backend = backend_name(settings)
+    started = time.monotonic()
+    with store.write_lock(settings.index_dir, backend):
+        generation = store.new_generation(settings.index_dir, backend)
+        try:
+            writer = _module(backend).Writer(generation, create=True)
+            words: set[str] = set()
+            count = 0
+            for batch in _institutions(session):
+                docs = [documents.build(inst) for inst in batch]
+                writer.add(docs)
+                for doc in docs:
+                    words |= doc.words
+                count += len(docs)
+            writer.commit()
+            fold_map: dict[str, list[str]] = {}
+            _merge_fold_map(fold_map, analysis.fold_map_entries(words))
+            store.write_fold_map(generation, fold_map)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        store.publish(settings.index_dir, backend, generation)
+    log.info("index rebuilt: %d institutions, backend %s, %.1f s", count, backend, time.monotonic() - started)
+    return count
+
+
+def update(settings: Settings, session: Session, institution_ids: list[int]) -> int:
+    """Replace the documents of these institutions (removing those gone from the catalog)."""
+    if not institution_ids:
+        return 0
+    if not index_exists(settings):
+        return rebuild(settings, session)
+    backend = backend_name(settings)
+    with store.write_lock(settings.index_dir, backend):
+        generation = store.current_generation(settings.index_dir, backend)
+        assert generation is not None
+        writer = _module(backend).Writer(generation, create=False)
+        writer.delete(institution_ids)
+        words: set[str] = set()
+        count = 0
+        for batch in _institutions(session, institution_ids):
+            docs = [documents.build(inst) for inst in batch]
+            writer.add(docs)
+            for doc in docs:
+                words |= doc.words
+            count += len(docs)
+        writer.commit()
+        fold_map = store.read_fold_map(generation)
+        if _merge_fold_map(fold_map, analysis.fold_map_entries(words)):
+            store.write_fold_map(generation, fold_map)
+    return count

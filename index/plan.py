@@ -1,0 +1,118 @@
+"""Query text -> query tree. The ranking policy lives here, shared by every backend:
+
+* each query word becomes a group matching any of its terms (folded form, lemmas, fold-map lemmas)
+  in any text field, weighted by field; all groups must match (AND);
+* curated synonym phrases ("urząd pracy") may be satisfied by the institution type instead;
+* the last word, while still being typed (no trailing space) and not yet a known word, matches as
+  a prefix;
+* only a word found nowhere in the index is expanded to similar words (typo tolerance as a
+  fallback), so fuzzy matches never push exact ones down;
+* generic words ("pomoc", "gdzie") only add to the score, they do not filter;
+* when AND finds nothing, a relaxed OR query ranks documents by how many words they match.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from index import analysis
+from index.documents import TEXT_FIELDS
+from index.query import AllOf, AnyOf, Const, Fuzzy, MatchAll, Node, Prefix, SomeOf, Term, WithOptional
+from index.synonyms import is_soft, synonym_types
+
+MAX_QUERY_CHARS = 200
+MAX_WORDS = 12
+MIN_PREFIX = 2
+PREFIX_FIELDS = ("name", "place")
+FUZZY_FIELDS = ("name", "place", "other")
+SYNONYM_SCORE = 2.0           # a synonym's type match counts like a good single-word match, no more
+# Added to every match of these types: the first-contact offices of a place come first among
+# otherwise similar matches (GUIDE §1: "the competent office first").
+TYPE_PRIORS: tuple[tuple[tuple[str, ...], float], ...] = ((("ops", "cus"), 1.0), (("pcpr", "pup"), 0.5))
+
+
+class Vocabulary(Protocol):
+    def doc_freq(self, field: str, term: str) -> int: ...
+    def prefix_exists(self, field: str, prefix: str) -> bool: ...
+
+
+@dataclass
+class Plan:
+    node: Node
+    relaxed: Node | None      # OR fallback when the strict query finds nothing
+    fuzzy: bool               # a typo expansion was used
+    empty: bool               # no searchable words: browse everything
+
+
+def clean_words(text: str) -> tuple[list[str], bool]:
+    """Searchable words of a query (capped) and whether the last one is still being typed."""
+    text = (text or "")[:MAX_QUERY_CHARS]
+    typing = bool(text) and not text[-1].isspace()
+    found = analysis.words(text)[:MAX_WORDS]
+    meaningful = [w for w in found if analysis.fold(w) not in analysis.STOPWORDS]
+    if meaningful and found and meaningful[-1] is not found[-1]:
+        typing = False      # the word being typed is a stop word: no prefix expansion
+    return (meaningful or found), typing
+
+
+def _fuzzy_distance(term: str) -> int:
+    return 0 if len(term) < 4 else 1 if len(term) < 8 else 2
+
+
+def _word_group(word: str, alternatives: tuple[str, ...], prefix: bool, vocab: Vocabulary) -> tuple[Node, bool]:
+    clauses: list[Node] = [Term(f, t, w) for f, w in TEXT_FIELDS.items() for t in alternatives]
+    known = any(vocab.doc_freq(f, t) > 0 for f in TEXT_FIELDS for t in alternatives)
+    folded = alternatives[0]
+    # A complete word needs no completion ("kraków" must not also mean "krakowski").
+    if prefix and not known and len(folded) >= MIN_PREFIX:
+        clauses += [Prefix(f, folded, TEXT_FIELDS[f] * 0.5) for f in PREFIX_FIELDS]
+        known = any(vocab.prefix_exists(f, folded) for f in PREFIX_FIELDS)
+    used_fuzzy = False
+    distance = _fuzzy_distance(folded)
+    if not known and distance and not folded.isdigit():
+        clauses += [Fuzzy(f, folded, distance, TEXT_FIELDS[f] * 0.5) for f in FUZZY_FIELDS]
+        used_fuzzy = True
+    return AnyOf(tuple(clauses)), used_fuzzy
+
+
+def build_plan(text: str, vocab: Vocabulary, fold_map: dict[str, list[str]]) -> Plan:
+    found, typing = clean_words(text)
+    if not found:
+        return Plan(MatchAll(), None, False, True)
+    alternatives = [analysis.query_alternatives(w, fold_map) for w in found]
+    groups: list[Node] = []
+    used_fuzzy = False
+    for i, word in enumerate(found):
+        group, fuzzy = _word_group(word, alternatives[i], typing and i == len(found) - 1, vocab)
+        groups.append(group)
+        used_fuzzy = used_fuzzy or fuzzy
+    soft = [is_soft(a) for a in alternatives]
+    groups, soft = _apply_synonyms(groups, alternatives, soft)
+    relaxed = SomeOf(tuple(groups)) if len(groups) > 1 else None
+    required = [g for g, s in zip(groups, soft) if not s]
+    optional = tuple(g for g, s in zip(groups, soft) if s)
+    if not required:                      # only generic words: they are all there is to match
+        required, optional = list(optional), ()
+    node = required[0] if len(required) == 1 else AllOf(tuple(required))
+    priors = tuple(Const(AnyOf(tuple(Term("type", t) for t in types)), score) for types, score in TYPE_PRIORS)
+    node = WithOptional(node, optional + priors)
+    relaxed = WithOptional(relaxed, priors) if relaxed is not None else None
+    return Plan(node, relaxed, used_fuzzy, False)
+
+
+def _apply_synonyms(
+    groups: list[Node], alternatives: list[tuple[str, ...]], soft: list[bool],
+) -> tuple[list[Node], list[bool]]:
+    """Replace each synonym phrase's word groups by one group (a phrase is never a soft word)."""
+    out: list[Node] = []
+    out_soft: list[bool] = []
+    position = 0
+    for start, end, types in synonym_types(alternatives):
+        out += groups[position:start]
+        out_soft += soft[position:start]
+        words_part = groups[start] if end - start == 1 else AllOf(tuple(groups[start:end]))
+        by_type = tuple(Const(Term("type", code), SYNONYM_SCORE) for code in types)
+        out.append(AnyOf((words_part, *by_type)))
+        out_soft.append(False)
+        position = end
+    return out + groups[position:], out_soft + soft[position:]

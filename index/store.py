@@ -1,0 +1,99 @@
+"""Index generations on disk: <index_dir>/<backend>/gen-<stamp>/ plus a CURRENT pointer file.
+
+A rebuild writes a fresh generation and publishes it by renaming a new pointer over CURRENT
+(os.replace is atomic), so readers see either the old or the new index, never a half-built one.
+Incremental updates commit into the current generation (both engines let readers keep their
+snapshot while a writer commits). One writer at a time per backend, enforced by an flock."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+POINTER = "CURRENT"
+FOLD_MAP = "foldmap.json"
+
+
+def backend_dir(index_dir: Path, backend: str) -> Path:
+    return index_dir / backend
+
+
+def current_generation(index_dir: Path, backend: str) -> Path | None:
+    """The published generation directory, or None when there is no index yet."""
+    base = backend_dir(index_dir, backend)
+    try:
+        name = (base / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    path = base / name
+    return path if name and path.is_dir() else None
+
+
+def pointer_stamp(index_dir: Path, backend: str) -> tuple[int, int] | None:
+    """Changes whenever a new generation is published (cheap: one stat)."""
+    try:
+        st = (backend_dir(index_dir, backend) / POINTER).stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def new_generation(index_dir: Path, backend: str) -> Path:
+    base = backend_dir(index_dir, backend)
+    base.mkdir(parents=True, exist_ok=True)
+    path = base / f"gen-{time.strftime('%Y%m%d%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
+    path.mkdir()
+    return path
+
+
+def publish(index_dir: Path, backend: str, generation: Path) -> None:
+    """Atomically make `generation` the current one, then drop generations older than the previous."""
+    base = backend_dir(index_dir, backend)
+    previous = current_generation(index_dir, backend)
+    tmp = base / f".{POINTER}.{os.getpid()}.tmp"
+    tmp.write_text(generation.name, encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, base / POINTER)
+    keep = {generation.name} | ({previous.name} if previous else set())
+    for old in base.glob("gen-*"):
+        if old.name not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def write_lock(index_dir: Path, backend: str) -> Iterator[None]:
+    """Serialise writers (rebuild and update) across processes."""
+    base = backend_dir(index_dir, backend)
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / ".write.lock", "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def read_fold_map(generation: Path) -> dict[str, list[str]]:
+    try:
+        return json.loads((generation / FOLD_MAP).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def fold_map_stamp(generation: Path) -> int:
+    try:
+        return (generation / FOLD_MAP).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def write_fold_map(generation: Path, fold_map: dict[str, list[str]]) -> None:
+    tmp = generation / f".{FOLD_MAP}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(fold_map, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, generation / FOLD_MAP)
