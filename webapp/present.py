@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Flask
 
 from catalog.models import Institution
@@ -63,7 +64,9 @@ def is_approximate(code: str | None) -> bool:
 
 
 def street_line(inst: Institution) -> str:
-    line = " ".join(p for p in (inst.street, inst.building) if p)
+    """'ul. Rynek 8', '12/3'; a rural address without a street is written 'Bytoń 72' (village + number)."""
+    first = inst.street or (inst.locality if inst.building else None)
+    line = " ".join(p for p in (first, inst.building) if p)
     return f"{line}/{inst.flat}" if inst.flat and line else line
 
 
@@ -102,9 +105,20 @@ _TEL_PREFIX = re.compile(r"^\s*(tel\.?|telefon)\s*:?\s*", re.IGNORECASE)
 
 
 def phones(inst: Institution) -> list[dict]:
-    """Phones with a dialable tel: target when the number is valid (the source's "tel." prefix dropped)."""
-    return [{"raw": _TEL_PREFIX.sub("", p.get("raw") or p.get("e164") or ""), "tel": p.get("e164")}
+    """Phones with a dialable tel: target when the number is valid, shown in the national format
+    ("54 285 13 27"); an invalid number is shown as the source wrote it (its "tel." prefix dropped)."""
+    return [{"raw": _national(p.get("e164")) or _TEL_PREFIX.sub("", p.get("raw") or ""), "tel": p.get("e164")}
             for p in inst.phones or []]
+
+
+def _national(e164: str | None) -> str | None:
+    if not e164:
+        return None
+    try:
+        number = phonenumbers.parse(e164, "PL")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
 def geo_uri(inst: Institution) -> str:
@@ -147,7 +161,12 @@ def provenance_value(raw: str | None) -> str:
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if field_value_is_type(value):
         return type_label(value)
+    if isinstance(value, str) and value in _PRECISIONS:
+        return precision_label(value)
     return "—" if value in (None, "") else str(value)
+
+
+_PRECISIONS = {p.value for p in Precision}
 
 
 def field_value_is_type(value: object) -> bool:
