@@ -60,7 +60,9 @@ def public_counts() -> dict[str, dict[str, str]]:
 
 
 def _counts(session: Session) -> list[tuple[str, str | None, str, int]]:
-    query = select(Institution.type, Institution.woj_teryt, Institution.status, func.count()).group_by(
+    # Demo placeholders stand for missing data: they never count as coverage.
+    query = select(Institution.type, Institution.woj_teryt, Institution.status, func.count()).where(
+        Institution.is_demo == False).group_by(
         Institution.type, Institution.woj_teryt, Institution.status)
     return [tuple(row) for row in session.exec(query).all()]
 
@@ -93,6 +95,8 @@ def report(session: Session) -> dict[str, Any]:
         "powiaty_without_pcpr": _powiaty_without(session, (T.PCPR.value,), city_also=(T.OPS.value, T.CUS.value)),
         "powiaty_without_pup": _powiaty_without(session, (T.PUP.value,)),
         "unlocated": sum(by_woj.get("??", {}).values()),
+        "demo_placeholders": session.exec(
+            select(func.count()).select_from(Institution).where(Institution.is_demo == True)).one(),
     }
 
 
@@ -107,7 +111,7 @@ def _by_woj(by_woj: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
 
 
 def _active(query):
-    return query.where(Institution.status.not_in(_CLOSED))
+    return query.where(Institution.status.not_in(_CLOSED), Institution.is_demo == False)
 
 
 def _gminy_without_ops(session: Session) -> list[dict[str, str]]:
@@ -141,6 +145,8 @@ def _powiaty_without(session: Session, types: tuple[str, ...], city_also: tuple[
 def format_report(data: dict[str, Any], limit: int = 30) -> str:
     """Plain-text report in Polish; long lists are cut to `limit` entries with the total shown."""
     lines = ["Pokrycie katalogu (jednostki działające wobec danych krajowych)", ""]
+    if data.get("demo_placeholders"):
+        lines += [f"Rekordy demonstracyjne (nie liczą się do pokrycia): {data['demo_placeholders']}", ""]
     lines.append(f"{'typ':<22}{'w katalogu':>11}{'wszystkie':>11}  oczekiwane")
     for t in data["types"]:
         mark = {True: "ok", False: "ODBIEGA", None: "—"}[t["within"]]

@@ -75,3 +75,16 @@ def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
     assert loaded.ok
     rjps_run = next(x for x in loaded.summaries if x.source == "rjps")
     assert rjps_run.n_missing == 0 and not rjps_run.complete
+
+
+def test_coverage_report_does_not_count_placeholders(demo_data_dir):
+    from catalog import coverage
+
+    s = settings_mod.load()
+    with session_scope(s.database_url) as session:
+        report = coverage.report(session)
+    by_key = {t["key"]: t for t in report["types"]}
+    ops = next(t for t in report["types"] if "ops" in t["key"].lower() or t["label"].startswith("OPS"))
+    assert ops["active"] == 2 and not by_key.get("pup", {"active": 0})["active"]
+    assert report["demo_placeholders"] == 3171
+    assert len(report["gminy_without_ops"]) == 2477
