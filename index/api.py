@@ -140,10 +140,25 @@ def _engine(settings: Settings) -> _Engine:
     with _ENGINES_LOCK:
         engine = _ENGINES.get(key)
         if engine is None or engine.stamp != store.pointer_stamp(*key):
-            engine = _ENGINES[key] = _Engine(*key)
+            engine = _ENGINES[key] = _open_engine(*key)
         else:
             engine.refresh()
         return engine
+
+
+def _open_engine(index_dir: Path, backend: str, attempts: int = 3) -> _Engine:
+    """Open the published generation; if the writer publishes again meanwhile (and so may delete
+    the generation we were opening), try the newer one instead of failing the request."""
+    for attempt in range(attempts):
+        stamp = store.pointer_stamp(index_dir, backend)
+        try:
+            return _Engine(index_dir, backend)
+        except (OSError, ValueError) as error:
+            if isinstance(error, QueryError) or attempt == attempts - 1:
+                raise
+            if store.pointer_stamp(index_dir, backend) == stamp:
+                raise
+    raise AssertionError("unreachable")
 
 
 def index_exists(settings: Settings) -> bool:

@@ -60,6 +60,8 @@ def publish(index_dir: Path, backend: str, generation: Path) -> None:
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, base / POINTER)
+    for stale in base.glob(f".{POINTER}.*.tmp"):   # left by a writer killed before its os.replace
+        stale.unlink(missing_ok=True)
     keep = {generation.name} | ({previous.name} if previous else set())
     for old in base.glob("gen-*"):
         if old.name not in keep:

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
 import tantivy
 
+from index import tantivy_view
 from index.documents import FACET_KEYS, TEXT_FIELDS, IndexDocument
 from index.query import (
     AllOf,
@@ -22,6 +26,8 @@ from index.query import (
     Term,
     WithOptional,
 )
+
+log = logging.getLogger(__name__)
 
 NAME = "tantivy"
 FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status", "target_group")
@@ -58,9 +64,24 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     return tantivy.Document(**values)
 
 
+def share_like_directory(path: Path) -> None:
+    """Give every file in the generation the read access its directory has.
+
+    tantivy writes meta.json and .managed.json through 0600 temporary files, which would lock
+    a web process running as another user out of every index this writer builds or updates."""
+    wanted = path.stat().st_mode & 0o666
+    for entry in os.scandir(path):
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mode & 0o777 != wanted:
+                os.chmod(entry.path, wanted)
+        except FileNotFoundError:   # removed by tantivy's garbage collection meanwhile
+            pass
+
+
 class Writer:
     def __init__(self, path: Path, create: bool) -> None:
         path.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.index = tantivy.Index(_schema(), path=str(path)) if create else tantivy.Index.open(str(path))
         # One indexing thread: the machine is shared (2 cores) and analysis in Python is the bottleneck.
         self.writer = self.index.writer(heap_size=200_000_000 if create else 50_000_000, num_threads=1)
@@ -75,29 +96,54 @@ class Writer:
 
     def commit(self) -> None:
         self.writer.commit()
+        share_like_directory(self.path)
         self.writer.wait_merging_threads()
+        share_like_directory(self.path)   # merges commit a new meta.json too
 
 
 class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.index = tantivy.Index.open(str(path))
-        self.schema = self.index.schema
         self._meta_stamp = self._stamp()
+        # A process that may not write the index (the web app) reads through a private view.
+        self.view = tantivy_view.create(path) if tantivy_view.needed(path) else None
+        if self.view is not None:
+            weakref.finalize(self, tantivy_view.remove, self.view)
+            self.index = tantivy_view.with_retries(path, self.view, self._open)
+        else:
+            self.index = self._open()
+        self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
-    def _stamp(self) -> int:
+    def _open(self) -> tantivy.Index:
+        index = tantivy.Index.open(str(self.view or self.path))
+        # We reload explicitly in refresh(): no watcher thread reloading behind our back.
+        index.config_reader("Manual", 0)
+        return index
+
+    def _stamp(self) -> tuple[int, int, int] | None:
+        # meta.json is replaced by a rename on every commit: a new inode even within one mtime tick.
         try:
-            return (self.path / "meta.json").stat().st_mtime_ns
+            st = (self.path / "meta.json").stat()
         except FileNotFoundError:
-            return 0
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def refresh(self) -> bool:
         """Pick up commits made by another process into this generation (cheap stat when none)."""
         stamp = self._stamp()
         if stamp == self._meta_stamp:
             return False
-        self.index.reload()
+        try:
+            if self.view is not None:
+                tantivy_view.with_retries(self.path, self.view, self.index.reload)
+            else:
+                self.index.reload()
+        except (OSError, ValueError) as error:
+            # e.g. the writer has not yet made its new meta.json readable: keep answering from the
+            # snapshot we have; the stamp stays old, so the next search tries again.
+            log.warning("index reload of %s failed, still serving the previous state: %s", self.path, error)
+            return False
         self.searcher = self.index.searcher()
         self._meta_stamp = stamp
         return True

@@ -5,6 +5,7 @@ analyzer object of ours (whoosh pickles analyzers into the index; GUIDE §8)."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,6 +31,8 @@ from index.query import (
     Term,
     WithOptional,
 )
+
+log = logging.getLogger(__name__)
 
 NAME = "whoosh"
 FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status")
@@ -102,7 +105,12 @@ class Reader:
             if self.searcher.up_to_date():
                 return False
             # Not searcher.refresh(): it reuses segment readers and so keeps their old deletions.
-            old, self.searcher = self.searcher, self.index.searcher()
+            try:
+                fresh = self.index.searcher()   # whoosh itself retries when a commit removes files
+            except OSError as error:
+                log.warning("index reload of %s failed, still serving the previous state: %s", self.path, error)
+                return False
+            old, self.searcher = self.searcher, fresh
             old.close()
             self._expansions.clear()
             return True
