@@ -35,6 +35,7 @@ from catalog.models import Institution
 from catalog.settings import load
 from catalog.types import TYPES, InstitutionType
 from geo import teryt
+from index import api as index_api
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -79,10 +80,6 @@ def build(data_dir: Path, n: int) -> dict:
     with db.session_scope(settings.database_url) as session:
         session.add_all(synthetic(n))
     figures = {"insert_s": round(time.perf_counter() - started, 2)}
-    try:
-        from index import api as index_api
-    except ModuleNotFoundError:
-        return figures
     started = time.perf_counter()
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)

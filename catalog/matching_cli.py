@@ -1,10 +1,12 @@
 """`wsparcie explain-merge ID` and `wsparcie unmerge SOURCE_RECORD_ID`: why source records were merged into
-one institution (and where the sources disagree), and how to undo one such decision."""
+one institution (and where the sources disagree), and how to undo one such decision.
+
+After an unmerge (or its undo) the affected institutions go through the pipeline's later stages (geo
+enrich, search index update), so TERYT and search agree with the catalog."""
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -22,6 +24,7 @@ from catalog.models import (
     utcnow,
 )
 from catalog.settings import Settings, load
+from scrapers.pipeline import RunSummary, later_stages
 
 METHOD_LABELS = {
     "new": "pierwszy rekord (utworzył instytucję)",
@@ -112,12 +115,6 @@ def _detail_lines(detail: dict[str, Any]) -> list[str]:
     return out
 
 
-@dataclass
-class _OperatorRun:
-    """merge's helpers log against a run; an operator's action belongs to none."""
-    id: int | None = None
-
-
 def unmerge(session: Session, settings: Settings, record_id: int) -> tuple[int, int]:
     """Detach one source record into its own new institution; returns (old id, new id).
 
@@ -149,9 +146,8 @@ def unmerge(session: Session, settings: Settings, record_id: int) -> tuple[int, 
     record.match_method = "unmerged"
     record.institution_id = new.id
     session.flush()
-    run = _OperatorRun()
     for inst in (old, new):
-        merge._recompute(session, inst, set(INSTITUTION_DATA_FIELDS), "operator", run, now, settings)
+        merge.recompute(session, inst, set(INSTITUTION_DATA_FIELDS), source="operator", now=now, settings=settings)
     detail = json.dumps({"source_record": record.id, "source": record.source, "source_key": record.source_key,
                          "from_institution": old.id, "to_institution": new.id}, ensure_ascii=False)
     for inst_id in (old.id, new.id):
@@ -191,7 +187,7 @@ def undo_unmerge(session: Session, settings: Settings, record_id: int) -> tuple[
     session.flush()
     session.delete(current)
     session.flush()
-    merge._recompute(session, target, set(INSTITUTION_DATA_FIELDS), "operator", _OperatorRun(), now, settings)
+    merge.recompute(session, target, set(INSTITUTION_DATA_FIELDS), source="operator", now=now, settings=settings)
     session.add(ChangeLog(institution_id=target.id, kind="merged", source="operator", changed_at=now,
                           new_value=json.dumps({"source_record": record.id, "undo_unmerge_of": current.id})))
     return current.id, target.id
@@ -221,12 +217,30 @@ def unmerge_cmd(source_record_id: int, undo: bool) -> None:
     with session_scope(settings.database_url) as session:
         if undo:
             removed, target = undo_unmerge(session, settings, source_record_id)
+            affected = [removed, target]
             message = (f"Rekord #{source_record_id} wrócił do instytucji {target}; "
                        f"usunięto instytucję {removed} utworzoną przy odłączeniu.")
         else:
             old_id, new_id = unmerge(session, settings, source_record_id)
+            affected = [old_id, new_id]
             message = f"Rekord #{source_record_id} odłączono od instytucji {old_id}; utworzono instytucję {new_id}."
     click.echo(message)
+    _refresh(settings, affected)
+
+
+def _refresh(settings: Settings, institution_ids: list[int]) -> None:
+    """Geo enrich and index update for the affected institutions (a removed id leaves the index);
+    a failed stage is reported with a non-zero exit, the catalog change stays."""
+    summaries: list[RunSummary] = []
+    later_stages(settings, sorted(institution_ids), summaries)
+    failed = [s for s in summaries if not s.ok]
+    for summary in failed:
+        click.echo(f"Etap {summary.source.removeprefix('stage:')} nie powiódł się: {summary.message}", err=True)
+    if failed:
+        ids = ",".join(map(str, sorted(institution_ids)))
+        raise click.ClickException(
+            f"Zmianę zapisano w katalogu, ale nie odświeżono położenia (TERYT) lub wyszukiwarki dla instytucji "
+            f"{ids}. Usuń przyczynę błędu; wyszukiwarkę odświeży `wsparcie reindex --ids {ids}`.")
 
 
 commands = [explain_merge_cmd, unmerge_cmd]

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from catalog import priority
+from catalog import matching, priority
 from catalog.models import (
     INSTITUTION_DATA_FIELDS,
     ChangeLog,
@@ -32,7 +32,7 @@ from catalog.models import (
     utcnow,
 )
 from catalog.records import FetchResult, SourceItem
-from catalog.settings import Settings
+from catalog.settings import Settings, load
 from catalog.types import Status
 
 log = logging.getLogger(__name__)
@@ -267,10 +267,6 @@ def _provenance_rows(item: SourceItem, institution_id: int, run: ScrapeRun, now:
 
 
 def _find_match(session: Session, item: SourceItem):
-    try:
-        from catalog import matching
-    except ImportError:   # cross-source matching not installed: identity-only merge
-        return None
     return matching.find_match(session, item)
 
 
@@ -305,8 +301,22 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
     return changed
 
 
+def recompute(
+    session: Session, institution: Institution, fields: set[str], *, source: str | None = None,
+    run: ScrapeRun | None = None, now: datetime | None = None, settings: Settings | None = None,
+) -> bool:
+    """Re-choose the institution's value of each of `fields` among all its provenance rows (catalog.priority)
+    and write a ChangeLog entry per changed field; returns True when any value changed.
+
+    For callers outside a source run, e.g. an operator's unmerge after moving provenance rows: `source`
+    labels the change log entries ("operator"), `run` is the ScrapeRun they belong to (None: none),
+    `now` defaults to the current UTC time and `settings` (the missing-runs threshold) to load().
+    The caller owns the transaction."""
+    return _recompute(session, institution, fields, source, run, now or utcnow(), settings or load())
+
+
 def _recompute(
-    session: Session, institution: Institution, fields: set[str], source: str, run: ScrapeRun,
+    session: Session, institution: Institution, fields: set[str], source: str | None, run: ScrapeRun | None,
     now: datetime, settings: Settings, log_changes: bool = True,
 ) -> bool:
     """Re-choose the institution's value of `fields` from all provenance rows; log what changed."""
@@ -362,10 +372,10 @@ def _mark_missing(session: Session, record: SourceRecord, run: ScrapeRun, now: d
 
 
 def _log(session: Session, institution_id: int, kind: str, field_name: str | None, old: str | None,
-         new: str | None, source: str | None, run: ScrapeRun, now: datetime) -> None:
+         new: str | None, source: str | None, run: ScrapeRun | None, now: datetime) -> None:
     session.add(ChangeLog(
         institution_id=institution_id, kind=kind, field=field_name, old_value=old, new_value=new,
-        source=source, run_id=run.id, changed_at=now,
+        source=source, run_id=run.id if run is not None else None, changed_at=now,
     ))
 
 

@@ -28,6 +28,7 @@ T = InstitutionType
 NEARBY_TYPES = ("cis", "kis", "zaz", "wtz", "ps")
 _POINT_RE = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
 _TERYT_RE = re.compile(r"^\s*(\d{6,7})\s*$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")   # never part of a place; a NUL would reach the geocoder cache
 _RADII_KM = (25.0, 75.0, 250.0, None)
 _INACTIVE = ("closed",)
 ROLE_LABELS = {
@@ -284,7 +285,7 @@ def resolve(session: Session, settings: Settings, text: str | None = None,
             nearby_limit: int = 10) -> Resolution | None:
     """Where the address is and who is responsible for it; None when the input names no place we know."""
     if text is not None:
-        text = " ".join(text.split())
+        text = " ".join(_CONTROL_RE.sub(" ", text).split())
         if len(text) > MAX_INPUT or not re.search(r"\w", text):
             return None
     if not text and point is None:

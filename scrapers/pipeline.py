@@ -250,20 +250,16 @@ def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: l
 
 
 def _enrich(settings: Settings, ids: list[int] | None) -> None:
-    try:
-        from geo.enrich import enrich
-    except ImportError:
-        return
+    from geo.enrich import enrich
+
     with session_scope(settings.database_url) as session:
         stats = enrich(session, settings, ids)
     log.info("geo: %s", stats)
 
 
 def _index(settings: Settings, ids: list[int] | None) -> None:
-    try:
-        from index import api as index_api
-    except ImportError:
-        return
+    from index import api as index_api
+
     with session_scope(settings.database_url) as session:
         if ids is None or not index_api.index_exists(settings):
             index_api.rebuild(settings, session)

@@ -1,7 +1,6 @@
 """Flask application factory: settings from the environment, schema upgrade, blueprints, hardening."""
 from __future__ import annotations
 
-import importlib
 import logging
 import secrets
 from pathlib import Path
@@ -33,16 +32,10 @@ def _secret_key(settings: Settings) -> str:
 
 
 def _register_api(app: Flask) -> None:
-    # The JSON API is written by another package owner; the site works without it.
-    try:
-        api = importlib.import_module("webapp.api")
-    except ModuleNotFoundError as exc:
-        if exc.name != "webapp.api":
-            raise
-        return
-    app.register_blueprint(api.bp)
+    from webapp import api
     from webapp.security import csrf
 
+    app.register_blueprint(api.bp)
     csrf.exempt(api.bp)   # read-only JSON, no cookies-based state to protect
 
 

@@ -6,12 +6,10 @@ Read-only, CORS-open, short-cached. Every bad parameter is a 4xx JSON error {"er
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from types import ModuleType
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 from sqlmodel import Session, select
@@ -21,10 +19,12 @@ from catalog.db import get_engine, session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
 from catalog.settings import Settings
 from catalog.types import info
+from geo import resolve as geo_resolve
 from geo import teryt
+from index import api as index_api
 from webapp import api_params as params
 from webapp import api_queries as queries
-from webapp import serializers
+from webapp import lookup, serializers
 from webapp.api_params import ApiError, Filters
 
 log = logging.getLogger(__name__)
@@ -53,15 +53,6 @@ def _close_session(_exc: BaseException | None) -> None:
         session.close()
 
 
-def _optional(module: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            return None
-        raise
-
-
 # --- errors and headers -----------------------------------------------------------------------------
 
 @bp.errorhandler(ApiError)
@@ -69,15 +60,26 @@ def _api_error(exc: ApiError):
     return jsonify(exc.to_dict()), exc.status
 
 
-@bp.errorhandler(404)
-def _not_found(_exc):
+def not_found_response() -> tuple[Response, int]:
+    """The documented Error body for a 404; views.py uses it for unmatched /api/ URLs too (routing
+    errors happen before any blueprint is chosen, so they never reach this blueprint's handlers)."""
     return jsonify(ApiError("not_found", "Nie znaleziono.", "Not found.", 404).to_dict()), 404
 
 
-@bp.errorhandler(405)
-def _not_allowed(_exc):
-    return jsonify(ApiError("method_not_allowed", "API przyjmuje tylko zapytania GET.",
-                            "The API accepts GET requests only.", 405).to_dict()), 405
+@bp.errorhandler(404)
+def _not_found(_exc):
+    return not_found_response()
+
+
+@bp.app_errorhandler(405)
+def _not_allowed(exc: HTTPException):
+    # Registered app-wide for the same reason: a POST to /api/... fails in routing, outside the blueprint.
+    if not request.path.startswith("/api/"):
+        return exc
+    response = jsonify(ApiError("method_not_allowed", "API przyjmuje tylko zapytania GET.",
+                                "The API accepts GET requests only.", 405).to_dict())
+    response.headers["Allow"] = ", ".join(exc.valid_methods or ("GET", "HEAD", "OPTIONS"))
+    return response, 405
 
 
 @bp.errorhandler(Exception)
@@ -103,17 +105,16 @@ def _headers(response: Response) -> Response:
 # --- search ---------------------------------------------------------------------------------------
 
 def _index_search(f: Filters) -> tuple[list[int], dict[int, float | None], dict[int, float], int, dict, str | None]:
-    api = _optional("index.api")
     settings = _settings()
-    if api is not None and api.index_exists(settings):
-        query = api.SearchQuery(
+    if lookup.use_index(settings):
+        query = index_api.SearchQuery(
             text=f.text, types=f.types, target_groups=f.target_groups, woj=f.woj, powiat=f.powiat,
             gmina=f.gmina, status=f.status, near=f.near, radius_km=f.radius_km, sort=f.sort,
             page=f.page, per_page=f.per_page,
         )
         try:
-            result = api.search(settings, query)
-        except api.QueryError as exc:
+            result = index_api.search(settings, query)
+        except index_api.QueryError as exc:
             raise ApiError("invalid_query", str(exc), "The search query was refused.") from exc
         ids = [int(h.id) for h in result.hits]
         return (ids, {int(h.id): h.distance_km for h in result.hits},
@@ -141,7 +142,7 @@ def institutions():
                     "facets": facets, "note": note})
 
 
-@bp.get("/institutions/<int:institution_id>")
+@bp.get(f"/institutions/<{params.ID_CONVERTER}:institution_id>")
 def institution(institution_id: int):
     session = _session()
     inst = session.get(Institution, institution_id)
@@ -167,7 +168,7 @@ def institution(institution_id: int):
 
 @bp.get("/resolve")
 def resolve():
-    text = request.args.get("q", "").strip()
+    text = params.clean(request.args.get("q", ""))
     lat, lon = request.args.get("lat", "").strip(), request.args.get("lon", "").strip()
     if text and (lat or lon):
         raise ApiError("ambiguous_place", "Podaj albo q, albo lat i lon.", "Give either q or lat and lon.")
@@ -178,11 +179,7 @@ def resolve():
         raise ApiError("query_too_long", f"Zapytanie może mieć najwyżej {params.MAX_TEXT} znaków.",
                        f"The query may have at most {params.MAX_TEXT} characters.")
     point = params.point(lat, lon) if not text else None
-    module = _optional("geo.resolve")
-    if module is None:
-        raise ApiError("resolve_unavailable", "Wyszukiwanie miejsc jest chwilowo niedostępne.",
-                       "Place resolution is not available.", 503)
-    resolution = module.resolve(_session(), _settings(), text=text or None, point=point)
+    resolution = geo_resolve.resolve(_session(), _settings(), text=text or None, point=point)
     if resolution is None:
         raise ApiError("place_not_found", "Nie znaleziono takiego miejsca w Polsce.",
                        "No such place found in Poland.", 404)

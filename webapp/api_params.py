@@ -16,6 +16,11 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10_000
 MAX_RADIUS_KM = 1000.0
 MAX_TEXT = 200
+# Ids beyond a signed 64-bit integer cannot exist (SQLite INTEGER, PostgreSQL BIGINT) and crash the driver:
+# the URL converter turns them into a plain 404.
+MAX_ID = 2**63 - 1
+ID_CONVERTER = f"int(max={MAX_ID})"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ApiError(Exception):
@@ -46,11 +51,17 @@ class Filters:
     extra: dict = field(default_factory=dict)
 
 
+def clean(raw: str) -> str:
+    """Typed text without control characters, trimmed. They never mean anything in a query, and a NUL makes
+    PostgreSQL refuse the whole statement (a 500 instead of an answer)."""
+    return _CONTROL.sub(" ", raw).strip()
+
+
 def _list(args: MultiDict, name: str) -> list[str]:
     """A repeatable parameter that also accepts comma lists: ?type=cis&type=kis or ?type=cis,kis."""
     out: list[str] = []
     for raw in args.getlist(name):
-        out.extend(part.strip() for part in raw.split(",") if part.strip())
+        out.extend(part for part in (clean(p) for p in raw.split(",")) if part)
     return out
 
 
@@ -181,21 +192,23 @@ def modified_after(args: MultiDict) -> datetime | None:
     raw = args.get("modified_after", "").strip()
     if not raw:
         return None
-    # An unencoded "+02:00" arrives as " 02:00": read it as the offset it was meant to be.
-    raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
+    # An unencoded "+02:00" arrives as " 02:00": read it as the offset it was meant to be. RFC 3339 also
+    # allows a lower-case "t" and "z", which fromisoformat does not read.
+    raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw).upper()
     try:
         if len(raw) == 10:
             return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
         value = datetime.fromisoformat(raw)  # 3.11+ reads a trailing Z
-    except ValueError:
+        # Converting to UTC overflows at the ends of the calendar (0001-01-01T00:00+01:00).
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ApiError("invalid_modified_after",
                        "Parametr modified_after musi być datą ISO (RRRR-MM-DD) lub datą z godziną.",
                        "Parameter modified_after must be an ISO date (YYYY-MM-DD) or datetime.") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _text(args: MultiDict) -> str:
-    text = args.get("q", "").strip()
+    text = clean(args.get("q", ""))
     if len(text) > MAX_TEXT:
         raise ApiError("query_too_long", f"Zapytanie może mieć najwyżej {MAX_TEXT} znaków.",
                        f"The query may have at most {MAX_TEXT} characters.")

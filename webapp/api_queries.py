@@ -1,5 +1,5 @@
 """Catalog queries behind the API: structured filters in SQL, distance in Python, and a plain
-database search used only when the search index package is not available."""
+database search used only while no search index has been built (webapp.lookup.use_index)."""
 from __future__ import annotations
 
 import json

@@ -32,14 +32,9 @@ def cli(verbose: bool) -> None:
 
 
 def _register() -> None:
+    # Every module must import: a broken one fails the whole CLI loudly instead of hiding its commands.
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:   # the package has no commands yet
-                continue
-            raise
-        for command in getattr(module, "commands", []):
+        for command in importlib.import_module(module_name).commands:
             cli.add_command(command)
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from catalog.types import InstitutionType, Precision, Status
-from webapp.api_params import MAX_PAGE, MAX_PER_PAGE, MAX_RADIUS_KM, MAX_TEXT
+from webapp.api_params import MAX_ID, MAX_PAGE, MAX_PER_PAGE, MAX_RADIUS_KM, MAX_TEXT
 from webapp.serializers import CSV_COLUMNS
 
 NULL_STR = {"type": ["string", "null"]}
@@ -50,7 +50,8 @@ PAGING_PARAMS = [
 ]
 MODIFIED_AFTER = _param(
     "modified_after", "Tylko rekordy zmienione w katalogu po tej chwili (data lub data z godziną ISO 8601, UTC).",
-    {"type": "string", "examples": ["2026-01-31", "2026-01-31T12:00:00Z"]})
+    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+     "examples": ["2026-01-31", "2026-01-31T12:00:00Z"]})
 
 ERRORS = {
     "400": {"description": "Nieprawidłowy parametr. / Invalid parameter.",
@@ -147,7 +148,7 @@ def spec() -> dict[str, Any]:
         "/api/institutions/{institution_id}": {"get": {
             "summary": "Instytucja ze źródłami każdego pola / One institution with per-field provenance",
             "parameters": [{"name": "institution_id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
             "responses": {**_json(_ref("InstitutionDetail")), **NOT_FOUND},
         }},
         "/api/resolve": _op(

@@ -57,7 +57,9 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(_e):
         if request.path.startswith("/api/"):
-            return {"error": "Nie znaleziono."}, 404
+            from webapp.api import not_found_response  # the API's documented JSON error shape
+
+            return not_found_response()
         return _error(404, "Nie znaleziono strony",
                       "Tej strony nie ma albo instytucja została usunięta z katalogu.")
 

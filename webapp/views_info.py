@@ -9,8 +9,9 @@ from sqlmodel import func, select
 from catalog.models import Institution
 from catalog.types import TYPES
 from geo import teryt
-from webapp import lookup
+from webapp import lookup, maps
 from webapp import page_queries as pq
+from webapp.api_params import ID_CONVERTER
 from webapp.security import nonce_scripts, relax_styles_for_frame
 from webapp.views import session, settings
 from webapp.views_public import list_filters
@@ -56,7 +57,7 @@ def _catalog_stamp() -> tuple:
     return tuple(session().exec(select(func.count(), func.max(Institution.updated_at))).one())
 
 
-def _cached_map_html(maps) -> str:
+def _cached_map_html() -> str:
     key = (request.query_string, _catalog_stamp())
     html = _FRAME_CACHE.get(key)
     if html is None:
@@ -76,7 +77,7 @@ def map_page():
     f, need = list_filters()
     woj = f.woj or (f.powiat[:2] if f.powiat else None)
     return render_template(
-        "map.html", f=f, need=need, has_map=lookup.maps() is not None, choropleth=_choropleth(),
+        "map.html", f=f, need=need, choropleth=_choropleth(),
         wojewodztwa=teryt.wojewodztwa(), powiaty=teryt.powiaty(woj) if woj else [], woj=woj,
         frame_query=request.query_string.decode("ascii", "ignore"),
     )
@@ -88,16 +89,12 @@ def _frame(html: str) -> Response:
 
 
 def map_frame():
-    maps = lookup.maps()
-    if maps is None:
-        abort(404)
-    return _frame(_cached_map_html(maps))
+    return _frame(_cached_map_html())
 
 
 def small_map_frame(inst_id: int):
-    maps = lookup.maps()
     inst = session().get(Institution, inst_id)
-    if maps is None or inst is None or inst.lat is None:
+    if inst is None or inst.lat is None:
         abort(404)
     return _frame(maps.small_map_html(inst))
 
@@ -135,7 +132,7 @@ def health():
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/mapa", "map", map_page)
     bp.add_url_rule("/mapa/ramka", "map_frame", map_frame)
-    bp.add_url_rule("/instytucja/<int:inst_id>/mapa", "small_map", small_map_frame)
+    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/mapa", "small_map", small_map_frame)
     bp.add_url_rule("/zrodla", "sources", sources_page)
     bp.add_url_rule("/o-danych", "about", lambda: redirect(url_for("site.sources") + "#o-danych"))
     bp.add_url_rule("/powiaty", "powiaty", powiaty_page)

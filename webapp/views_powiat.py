@@ -68,7 +68,7 @@ def powiat_csv(code: str):
     writer.writerows(_csv_row(i) for i in sheet.owes + sheet.serving_pups)
     filename = f"partnerzy-powiat-{powiat.code}.csv"
     # A BOM lets spreadsheet programs detect UTF-8 (Polish letters) when the file is opened directly.
-    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -11,6 +11,7 @@ from catalog.types import NEEDS, TYPES, InstitutionType, Status
 from geo import teryt
 from webapp import lookup
 from webapp import page_queries as pq
+from webapp.api_params import ID_CONVERTER, clean
 from webapp.forms import ReportForm
 from webapp.security import client_hash, honeypot_filled, limiter, report_rate_limit
 from webapp.views import session, settings
@@ -53,15 +54,15 @@ def list_filters() -> tuple[pq.Filters, str | None]:
     types = tuple(t for t in request.args.getlist("typ") if t in TYPE_CODES) or types_for_need(need)
     status = request.args.get("status")
     f = pq.Filters(
-        q=request.args.get("q", "").strip()[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
+        q=clean(request.args.get("q", ""))[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
         gmina=_code("gmina", 6), types=types, status=status if status in STATUS_CODES else None,
     )
     return f, need
 
 
 def home():
-    q = request.args.get("q", "").strip()[:200]
-    gdzie = request.args.get("gdzie", "").strip()[:200]
+    q = clean(request.args.get("q", ""))[:200]
+    gdzie = clean(request.args.get("gdzie", ""))[:200]
     need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
     point = _point()
     ctx = {"q": q, "gdzie": gdzie, "need": need, "searched": bool(q or gdzie or need or point),
@@ -131,7 +132,7 @@ def _detail_context(inst: Institution) -> dict:
     return {
         "inst": inst, "provenance": pq.provenance(s, inst.id), "nearby": nearby, "parent": parent,
         "referral": pq.referral_units(s, inst) if needs_referral else [],
-        "has_map": inst.lat is not None and lookup.maps() is not None, "source_names": pq.source_names(s),
+        "source_names": pq.source_names(s),
     }
 
 
@@ -167,6 +168,6 @@ def report_thanks(inst_id: int):
 def register(bp: Blueprint) -> None:
     bp.add_url_rule("/", "home", home)
     bp.add_url_rule("/instytucje", "institutions", institution_list)
-    bp.add_url_rule("/instytucja/<int:inst_id>", "institution", institution)
-    bp.add_url_rule("/instytucja/<int:inst_id>/zglos", "report", report, methods=["POST"])
-    bp.add_url_rule("/instytucja/<int:inst_id>/zglos/dziekujemy", "report_thanks", report_thanks)
+    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>", "institution", institution)
+    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos", "report", report, methods=["POST"])
+    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos/dziekujemy", "report_thanks", report_thanks)

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from catalog.phones import normalise_phones
+from geo.address import parse_address
 from scrapers.documents import columns as col
-from scrapers.documents.addresses import parse_address
 from scrapers.documents.dates import add_years, find_dates, parse_date, parse_period
 from scrapers.documents.header import Header, find_header, is_column_numbers, row_score
 from scrapers.documents.identifiers import check_identifier, find_labelled, strip_labelled

@@ -1,9 +1,8 @@
 """A real SQLite catalog (built by the Alembic migration) with realistic institutions, the search index
-built from it when the index package is present, and the app from create_app over both."""
+built from it, and the app from create_app over both."""
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from catalog import db
 from catalog.models import FieldProvenance, Institution, SourceRecord
 from catalog.settings import Settings, load
 from geo import teryt
+from index import api as index_api
 
 OLD = datetime(2025, 1, 10, 8, 0, tzinfo=UTC)
 NEW = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)
@@ -63,7 +63,6 @@ def institutions() -> list[Institution]:
 class Catalog:
     settings: Settings
     ids: dict[str, int]           # name -> id
-    indexed: bool
 
 
 @pytest.fixture(scope="session")
@@ -88,16 +87,9 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
             FieldProvenance(institution_id=mops, field="name", source="rjps", source_key="3499",
                             value='"Miejski Ośrodek Pomocy Społecznej w Białymstoku"', first_seen=OLD, last_seen=NEW),
         ])
-    indexed = False
-    try:
-        index_api = importlib.import_module("index.api")
-    except ModuleNotFoundError:
-        index_api = None
-    if index_api is not None:
-        with db.session_scope(settings.database_url) as session:
-            index_api.rebuild(settings, session)
-        indexed = True
-    return Catalog(settings, ids, indexed)
+    with db.session_scope(settings.database_url) as session:
+        index_api.rebuild(settings, session)
+    return Catalog(settings, ids)
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ import pytest
 
 from catalog import db
 from catalog.settings import REPO_ROOT, load
+from index import api as index_api
 
 pytestmark = pytest.mark.browser
 
@@ -78,13 +79,8 @@ def live(tmp_path_factory, tiles):
     db.upgrade(settings.database_url)
     with db.session_scope(settings.database_url) as session:
         ids = fill(session)
-    try:
-        from index import api as index_api
-    except ImportError:
-        index_api = None
-    if index_api is not None:
-        with db.session_scope(settings.database_url) as session:
-            index_api.rebuild(settings, session)
+    with db.session_scope(settings.database_url) as session:
+        index_api.rebuild(settings, session)
     app = create_app({"SETTINGS": settings})
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
