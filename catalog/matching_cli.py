@@ -197,7 +197,7 @@ def undo_unmerge(session: Session, settings: Settings, record_id: int) -> tuple[
 @click.argument("institution_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Wynik jako JSON.")
 def explain_merge_cmd(institution_id: int, as_json: bool) -> None:
-    """Pokaż, dlaczego rekordy źródłowe instytucji zostały połączone i gdzie źródła się różnią."""
+    """Why the source records of institution ID were merged, and where the sources disagree."""
     settings = load()
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
@@ -211,7 +211,7 @@ def explain_merge_cmd(institution_id: int, as_json: bool) -> None:
 @click.argument("source_record_id", type=int)
 @click.option("--undo", is_flag=True, help="Cofnij wcześniejsze odłączenie tego rekordu.")
 def unmerge_cmd(source_record_id: int, undo: bool) -> None:
-    """Odłącz jeden rekord źródłowy do osobnej instytucji (cofa decyzję o połączeniu); --undo przywraca."""
+    """Detach one source record into its own institution (reverses a merge); --undo puts it back."""
     settings = load()
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:

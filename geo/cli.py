@@ -43,13 +43,14 @@ def _print(res: Resolution) -> None:
 
 @click.command("resolve")
 @click.argument("address", required=False)
-@click.option("--point", "point_text", help="Punkt „szerokość,długość” zamiast adresu.")
+@click.option("--point", "point_text", help="A point LAT,LON instead of an address.")
 @click.option("--types", default=",".join(NEARBY_TYPES), show_default=True,
-              help="Typy jednostek w pobliżu (przecinek).")
+              help="Types listed as nearby (comma-separated).")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(0, 100))
-@click.option("--json", "as_json", is_flag=True, help="Wynik jako JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the resolution as JSON (the /api/resolve shape).")
 def resolve_cmd(address: str | None, point_text: str | None, types: str, limit: int, as_json: bool) -> None:
-    """Gmina, powiat i województwo dla ADDRESS oraz jednostki właściwe dla tego miejsca."""
+    """The gmina, powiat and województwo of ADDRESS (address, postal code or locality) and the offices
+    competent for it (OPS/CUS, PCPR, PUP, OWES), then the nearest CIS/KIS/ZAZ/WTZ/PS."""
     if not address and not point_text:
         raise click.UsageError("Podaj adres, kod pocztowy, miejscowość albo --point.")
     settings = settings_mod.load()

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from catalog.db import session_scope, upgrade
 from catalog.merge import apply_fetch, ensure_source
-from catalog.models import ScrapeRun, Source, utcnow
+from catalog.models import Institution, ScrapeRun, Source, utcnow
 from catalog.settings import Settings
 from scrapers.registry import ADAPTERS, expand
 
@@ -238,23 +238,46 @@ def _finish(settings: Settings, run_id: int, status: str, message: str | None = 
 
 def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: list[RunSummary],
                  stages: tuple[str, ...] = ("geo", "index")) -> None:
-    """Geocode/assign TERYT and update the search index for what changed; failures are reported, data kept."""
-    for name, stage in (("geo", _enrich), ("index", _index)):
-        if name not in stages:
-            continue
-        try:
-            stage(settings, touched_ids)
-        except Exception as exc:
-            log.exception("stage %s failed", name)
-            summaries.append(RunSummary(f"stage:{name}", None, "failed", message=f"{type(exc).__name__}: {exc}"))
+    """Geocode/assign TERYT and update the search index for what changed; failures are reported, data kept.
+
+    touched_ids None means everything (full enrich pass and an index rebuild)."""
+    started = utcnow()
+    if "geo" in stages:
+        _stage(summaries, "geo", _enrich, settings, touched_ids)
+    if "index" in stages:
+        ids = None if touched_ids is None else sorted(set(touched_ids) | _changed_since(settings, started))
+        _stage(summaries, "index", _index, settings, ids)
 
 
-def _enrich(settings: Settings, ids: list[int] | None) -> None:
+def _stage(summaries: list[RunSummary], name: str, stage, settings: Settings, ids: list[int] | None) -> None:
+    try:
+        problem = stage(settings, ids)
+    except Exception as exc:
+        log.exception("stage %s failed", name)
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem:
+        summaries.append(RunSummary(f"stage:{name}", None, "failed", message=problem))
+
+
+def _changed_since(settings: Settings, since) -> set[int]:
+    """Institutions the geo stage changed (it stamps updated_at): they need re-indexing too."""
+    with session_scope(settings.database_url) as session:
+        return set(session.exec(select(Institution.id).where(Institution.updated_at >= since)).all())
+
+
+def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
     from geo.enrich import enrich
 
     with session_scope(settings.database_url) as session:
         stats = enrich(session, settings, ids)
+        if ids is not None:
+            # Also retry rows an earlier run could not complete (cheap: complete rows are skipped in SQL).
+            retry = enrich(session, settings, None)
+            stats.errors += retry.errors
     log.info("geo: %s", stats)
+    if stats.errors:
+        return f"{stats.errors} institution(s) failed geo enrichment; they keep their previous values (see log)"
+    return None
 
 
 def _index(settings: Settings, ids: list[int] | None) -> None:

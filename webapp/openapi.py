@@ -153,8 +153,7 @@ def spec() -> dict[str, Any]:
         }},
         "/api/resolve": _op(
             "Jednostki właściwe dla miejsca / Competent units for a place",
-            {**_json(_ref("Resolution")), **ERRORS, **NOT_FOUND,
-             "503": {"description": "Usługa niedostępna.", "content": {"application/json": {"schema": _ref("Error")}}}},
+            {**_json(_ref("Resolution")), **ERRORS, **NOT_FOUND},
             [_param("q", "Adres, miejscowość lub kod pocztowy.", {"type": "string", "maxLength": MAX_TEXT}),
              _param("lat", "Szerokość geograficzna (z lon).", {"type": "number", "minimum": -90, "maximum": 90}),
              _param("lon", "Długość geograficzna (z lat).", {"type": "number", "minimum": -180, "maximum": 180})],

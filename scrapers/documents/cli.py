@@ -16,12 +16,14 @@ STATUS_LABELS = {"active": "aktywny", "expired": "status wygasł", "closed": "za
 
 @click.command("parse-document")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="Rodzaj rejestru.")
-@click.option("--json", "as_json", is_flag=True, help="Jeden obiekt JSON na wiersz.")
+@click.option("--kind", required=True, type=click.Choice(KINDS), help="Register kind.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Data, względem której liczona jest ważność statusu (domyślnie dziś).")
+              help="Date against which status validity is computed (default: today).")
 def parse_document_cmd(path: Path, kind: str, as_json: bool, today) -> None:
-    """Odczytaj jeden dokument rejestru (HTML, PDF, DOCX, XLSX, XLS, ODS, CSV) i wypisz jego wiersze."""
+    """Parse one register document (HTML, PDF, DOCX, XLSX, XLS, ODS, CSV) offline and print its rows.
+
+    Exit 2 when the document cannot be read (e.g. a scan without a text layer), 1 when it has no rows."""
     try:
         rows = parse_register(path.read_bytes(), path.name, kind, today.date() if today else date.today())
     except UnreadableDocument as exc:
