@@ -141,6 +141,16 @@ def local_dt(value: datetime | date | None, with_time: bool = False) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+# Data a registry has not touched for this long may well be out of date (RJPS keeps 2013 entries).
+STALE_AFTER_DAYS = 3 * 365
+
+
+def is_stale(inst: Institution, today: date | None = None) -> bool:
+    """The source's own "updated at" date is old: warn before a resident travels there."""
+    updated = inst.source_updated_at
+    return bool(updated) and ((today or date.today()) - updated).days > STALE_AFTER_DAYS
+
+
 def km(value: float | None) -> str:
     if value is None:
         return ""
@@ -206,7 +216,7 @@ def init_app(app: Flask) -> None:
         type_label=type_label, status_label=status_label, precision_label=precision_label, address=address,
         place_names=place_names, area_name=area_name, phones=phones, geo_uri=geo_uri, osm_url=osm_url,
         local_dt=local_dt, km=km, provenance_value=provenance_value, street_line=street_line, pairs=pairs,
-        web_url=web_url,
+        web_url=web_url, is_stale=is_stale,
     )
     app.jinja_env.globals.update(
         TYPES=TYPES, NEEDS=NEEDS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,

@@ -88,3 +88,15 @@ def test_coverage_report_does_not_count_placeholders(demo_data_dir):
     assert ops["active"] == 2 and not by_key.get("pup", {"active": 0})["active"]
     assert report["demo_placeholders"] == 3171
     assert len(report["gminy_without_ops"]) == 2477
+
+
+def test_stale_real_record_is_flagged_on_its_page(demo_data_dir):
+    from webapp import create_app
+
+    s = settings_mod.load()
+    with session_scope(s.database_url) as session:
+        byton = session.exec(select(Institution).where(Institution.rjps_id == "2321")).one()
+    client = create_app({"SETTINGS": s, "TESTING": True}).test_client()
+    html = client.get(f"/instytucja/{byton.id}").get_data(as_text=True)
+    assert "Rejestr nie aktualizował tych danych od 13.12.2013" in html
+    assert "Bytoń 72, 88-231 Bytoń" in html and "54 285 13 27" in html

@@ -92,6 +92,18 @@ def test_detail_shows_everything(client, ids):
     assert 'name="csrf_token"' in html and 'name="strona_www"' in html
 
 
+def test_detail_warns_when_the_source_has_not_updated_for_years(client, ids):
+    from datetime import date
+
+    from webapp.present import is_stale
+
+    html = client.get(f"/instytucja/{ids['ops']}").get_data(as_text=True)
+    assert "Rejestr nie aktualizował tych danych" not in html        # updated 2025-11-03: recent
+    inst = type("I", (), {"source_updated_at": date(2013, 12, 13)})()
+    assert is_stale(inst, today=date(2026, 11, 22))
+    assert not is_stale(type("I", (), {"source_updated_at": None})())
+
+
 def test_detail_referral_path_and_service_area(client, ids):
     html = client.get(f"/instytucja/{ids['cis']}").get_data(as_text=True)
     assert "Potrzebne skierowanie z ośrodka pomocy społecznej" in html
