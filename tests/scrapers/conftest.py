@@ -11,11 +11,12 @@ from catalog import settings as settings_mod
 from catalog.db import get_engine, upgrade
 from scrapers.rjps import FRAGMENT_PATH, LISTING_PATH
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rjps"
-REAL_LISTING = FIXTURES / "zaladujDane_response_2022-06_people_with_disabilities.json"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "rjps"           # synthetic content, real layout
+REAL = Path(__file__).resolve().parents[2] / "data" / "registries" / "samples" / "rjps"   # the real captures
+REAL_LISTING = REAL / "zaladujDane_response_2022-06_people_with_disabilities.json"
 REAL_FRAGMENTS = {
-    "3499": FIXTURES / "pobierzDaneJednostki_3499_list_fragment.html",
-    "2321": FIXTURES / "pobierzDaneJednostki_2321_list_fragment.html",
+    "3499": REAL / "pobierzDaneJednostki_3499_list_fragment.html",
+    "2321": REAL / "pobierzDaneJednostki_2321_list_fragment.html",
 }
 HTML = "text/html;charset=UTF-8"
 

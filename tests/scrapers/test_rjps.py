@@ -20,6 +20,7 @@ from scrapers.rjps import (
 )
 from tests.scrapers.conftest import (
     FIXTURES,
+    REAL,
     REAL_FRAGMENTS,
     REAL_LISTING,
     real_listing_entries,
@@ -33,7 +34,9 @@ def client(settings, **kwargs) -> HttpClient:
 
 
 def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+    """A synthetic fixture, or a real capture (kept once, in data/registries/samples/rjps)."""
+    path = FIXTURES / name
+    return (path if path.exists() else REAL / name).read_bytes()
 
 
 def run(settings, **adapter_kwargs):
