@@ -98,7 +98,7 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
         _count(stats, outcome, record.institution_id)
     for outcome, institution_id in _apply_new(ctx, new_items):
         _count(stats, outcome, institution_id)
-    ctx.bump_last_seen(seen)
+    ctx.bump_last_seen(seen, {i.source_key: i.keep_fields for i in result.items if i.keep_fields})
     _link_parents(ctx, result.items, stats)
     if result.complete:
         for key, record in ctx.known.items():
@@ -157,16 +157,23 @@ class _Context:
         for row in session.exec(select(FieldProvenance).where(FieldProvenance.source == source)).all():
             self.provenance.setdefault(row.source_key, {})[row.field] = row
 
-    def bump_last_seen(self, keys: set[str]) -> None:
-        """One UPDATE per chunk instead of one per field: every value seen in this run was seen now."""
+    def bump_last_seen(self, keys: set[str], kept: dict[str, frozenset[str]] | None = None) -> None:
+        """One UPDATE per chunk instead of one per field: every value seen in this run was seen now.
+        `kept` (source_key -> keep_fields) names values that were not observed: their last_seen stays."""
         self.session.flush()
-        for chunk in _chunks(sorted(keys), 500):
-            self.session.execute(
-                update(FieldProvenance)
-                .where(FieldProvenance.source == self.source, FieldProvenance.source_key.in_(chunk))
-                .values(last_seen=self.now, run_id=self.run.id)
-                .execution_options(synchronize_session=False)
-            )
+        groups: dict[frozenset[str], list[str]] = {}
+        for key in sorted(keys):
+            groups.setdefault((kept or {}).get(key, frozenset()), []).append(key)
+        for not_observed, group in groups.items():
+            for chunk in _chunks(group, 500):
+                where = [FieldProvenance.source == self.source, FieldProvenance.source_key.in_(chunk)]
+                if not_observed:
+                    where.append(FieldProvenance.field.not_in(sorted(not_observed)))
+                self.session.execute(
+                    update(FieldProvenance).where(*where)
+                    .values(last_seen=self.now, run_id=self.run.id)
+                    .execution_options(synchronize_session=False)
+                )
 
 
 def _chunks(values: list, size: int):
@@ -181,6 +188,8 @@ def _apply_known(ctx: _Context, item: SourceItem, record: SourceRecord) -> str:
     record.missing_runs = 0
     record.last_seen, record.last_run_id = ctx.now, ctx.run.id
     data = _jsonable(item.fields)
+    # Values not observed this run stay in the record as they were (see SourceItem.keep_fields).
+    data.update({k: v for k, v in (record.data or {}).items() if k in item.keep_fields and k not in data})
     if record.data != data:
         record.data = data
     if record.raw != item.raw:
@@ -276,6 +285,8 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
     rows = ctx.provenance.get(item.source_key, {})
     changed: set[str] = set()
     for name in INSTITUTION_DATA_FIELDS:
+        if name in item.keep_fields:   # not observed this run: keep the previous value and its last_seen
+            continue
         value = encode(item.fields.get(name))
         row = rows.get(name)
         if value is None:

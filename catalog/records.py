@@ -14,6 +14,9 @@ class SourceItem:
     raw: dict[str, str] = field(default_factory=dict)   # raw strings as found in the source
     capture_id: int | None = None   # RawCapture the item was parsed from
     source_updated_at: date | None = None
+    # Fields this run did not observe (e.g. a taxonomy request failed): the merge keeps this source's
+    # previous value instead of reading their absence as "the source stopped giving them".
+    keep_fields: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -63,6 +63,33 @@ NEEDS: dict[str, str] = {
     "ekonomia-spoleczna": "Ekonomia społeczna",
 }
 
+# Who a unit serves and what it offers, as tagged by RJPS's filter taxonomy (scrapers/rjps_taxonomy.py).
+TARGET_GROUPS: dict[str, str] = {
+    "dzieci-i-mlodziez": "Dzieci i młodzież",
+    "niepelnosprawnosc": "Osoby z niepełnosprawnością",
+    "rodzina": "Rodzina",
+    "seniorzy": "Seniorzy",
+    "zdrowie": "Zdrowie",
+    "uzaleznienia": "Uzależnienia",
+    "trudna-sytuacja-materialna": "Trudna sytuacja materialna",
+    "przemoc": "Przemoc",
+}
+
+SERVICE_TAGS: dict[str, str] = {
+    "calodobowe": "Usługi opiekuńcze całodobowe",
+    "dzienne": "Usługi dzienne",
+    "aktywizujace": "Usługi aktywizujące",
+    "poradnictwo": "Poradnictwo",
+    "grupy-wsparcia": "Grupy wsparcia",
+    "wsparcie-finansowe": "Wsparcie finansowe i rzeczowe",
+}
+
+
+def tag_label(vocabulary: dict[str, str], code: str) -> str:
+    """Polish label of a tag code; values from other sources (free text) are shown as they are."""
+    return vocabulary.get(code, code)
+
+
 T = InstitutionType
 TYPES: dict[InstitutionType, TypeInfo] = {
     T.OPS: TypeInfo(

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.models import Institution
+from catalog.types import SERVICE_TAGS, TARGET_GROUPS
 from geo.teryt import names_for
 from index import analysis
 from index.synonyms import type_terms
@@ -51,13 +52,18 @@ def _name_terms(inst: Institution) -> list[str]:
     return terms
 
 
+def _tag_text(codes: list[str] | None, labels: dict[str, str]) -> str:
+    """Codes plus their Polish labels, so "niepełnosprawność" or "seniorzy" find tagged units."""
+    return " ".join(f"{code} {labels.get(code, '')}" for code in codes or [])
+
+
 def build(inst: Institution) -> IndexDocument:
     """The index document for one institution."""
     places = names_for(inst.gmina_id6, inst.powiat_teryt, inst.woj_teryt)
     place_text = _join(inst.locality, places["gmina"], places["powiat"], places["wojewodztwo"])
     other_text = _join(
-        inst.street, inst.address_raw, inst.operator_name, " ".join(inst.service_tags or []),
-        " ".join(inst.target_groups or []), inst.type_raw,
+        inst.street, inst.address_raw, inst.operator_name, _tag_text(inst.service_tags, SERVICE_TAGS),
+        _tag_text(inst.target_groups, TARGET_GROUPS), inst.type_raw,
     )
     postal = (inst.postal_code or "").replace("-", "")
     terms = {

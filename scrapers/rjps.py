@@ -2,6 +2,12 @@
 
 Two endpoints (REGISTRIES.md §1.3): a POST listing of every unit (id + lon/lat) and a GET HTML list
 fragment per unit. The fragment is parsed by its stable Polish `title` attributes, never by layout classes.
+The same listing filtered by RJPS's sub-categories (scrapers/rjps_taxonomy.py) gives each unit's target
+groups and service kinds: 8 + 6 extra POSTs per run.
+
+A failed taxonomy request leaves that dimension (target_groups or service_tags) incomplete for every unit:
+the run records an error (status "partial") and marks the dimension as not observed
+(SourceItem.keep_fields), so the merge keeps the previous run's values instead of clearing them.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from catalog.types import InstitutionType, type_from_label
 from scrapers.base import SourceMeta
 from scrapers.http import FetchError, HttpClient, Response, json_body
 from scrapers.replay import ReplayWriter
+from scrapers.rjps_taxonomy import taxonomy_requests
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +259,29 @@ def unit_to_item(unit: dict[str, Any], coords: tuple[float, float] | None,
     )
 
 
+# -- taxonomy -----------------------------------------------------------------------------------
+
+Members = dict[tuple[str, str], set[str]]   # (dimension, code) -> unit ids in that filtered listing
+TAG_FIELDS = ("target_groups", "service_tags")
+
+
+def taxonomy_payload(ids: str) -> dict[str, Any]:
+    return {"filtry": {"podkategorie": ids}}
+
+
+def tag_items(items: list[SourceItem], members: Members, unobserved: frozenset[str]) -> None:
+    """Set sorted tag codes per unit (an empty list = observed, none); a dimension with a failed request
+    is left out and marked not observed, so the merge keeps its previous values."""
+    for item in items:
+        for dimension in TAG_FIELDS:
+            if dimension in unobserved:
+                item.fields.pop(dimension, None)
+                continue
+            item.fields[dimension] = sorted(code for (dim, code), ids in members.items()
+                                            if dim == dimension and item.source_key in ids)
+        item.keep_fields = unobserved
+
+
 # -- adapter ------------------------------------------------------------------------------------
 
 
@@ -290,8 +320,39 @@ class RjpsAdapter:
             result.fatal = f"only {len(units)} units, expected at least {self.meta.expected_min}"
             return result
         result.complete = True
+        members, unobserved = self.fetch_taxonomy(client, base, result)
         self._fetch_units(client, base, units, result, progress or self.progress)
+        tag_items(result.items, members, unobserved)
         return result
+
+    def fetch_taxonomy(self, client: HttpClient, base: str,
+                       result: FetchResult) -> tuple[Members, frozenset[str]]:
+        """One filtered listing per target group and per service kind -> ({(dimension, code): ids},
+        dimensions with a failed request). Failures become error entries, never a fatal run."""
+        members: Members = {}
+        failed: set[str] = set()
+        for dimension, code, ids in taxonomy_requests():
+            try:
+                members[(dimension, code)] = self._filtered_ids(client, base, ids)
+            except (FetchError, ListingError) as exc:
+                failed.add(dimension)
+                reason = exc.reason if isinstance(exc, FetchError) else str(exc)
+                result.errors.append({"where": f"RJPS filtr {dimension}={code} (podkategorie {ids})",
+                                      "message": reason})
+        return members, frozenset(failed)
+
+    @staticmethod
+    def _filtered_ids(client: HttpClient, base: str, ids: str) -> set[str]:
+        response = client.post_json(base + LISTING_PATH, taxonomy_payload(ids),
+                                    headers={"X-Requested-With": "XMLHttpRequest"})
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise ListingError(f"not JSON ({exc})") from exc
+        if not isinstance(data, list):
+            raise ListingError(f"filtered listing is a JSON {type(data).__name__}, expected an array")
+        # An empty array is a valid answer: no unit offers these services.
+        return {str(e["id"]) for e in data if isinstance(e, dict) and isinstance(e.get("id"), int)}
 
     def fetch_listing(self, client: HttpClient, base: str,
                       result: FetchResult) -> dict[str, tuple[float, float] | None]:
@@ -356,8 +417,9 @@ def replay_client(settings: Settings, replay_dir: str | Path = DEMO_REPLAY_DIR, 
 
 
 def write_replay(target: str | Path, listing: bytes, fragments: dict[str, bytes],
-                 base: str = "https://rjps.mrpips.gov.pl") -> Path:
-    """Write an RJPS replay directory: the listing answer and one fragment answer per unit id."""
+                 base: str = "https://rjps.mrpips.gov.pl", filtered: dict[str, bytes] | None = None) -> Path:
+    """Write an RJPS replay directory: the listing answer, one fragment answer per unit id and the
+    filtered-listing answers keyed by their `podkategorie` value (see rjps_taxonomy.taxonomy_requests)."""
     writer = ReplayWriter(target)
     body = json_body(LISTING_PAYLOAD)
     writer.add("POST", base + LISTING_PATH, listing, "application/json;charset=UTF-8", body=body,
@@ -365,4 +427,29 @@ def write_replay(target: str | Path, listing: bytes, fragments: dict[str, bytes]
     for unit_id, content in fragments.items():
         writer.add("GET", f"{base}{FRAGMENT_PATH}?jednostkiIds={unit_id}", content, "text/html;charset=UTF-8",
                    filename=f"pobierzDaneJednostki_{unit_id}.html")
+    names = {ids: f"zaladujDane_{code}.json" for _, code, ids in taxonomy_requests()}
+    for ids, content in (filtered or {}).items():
+        writer.add("POST", base + LISTING_PATH, content, "application/json;charset=UTF-8",
+                   body=json_body(taxonomy_payload(ids)), filename=names.get(ids, f"zaladujDane_{ids}.json"))
     return writer.save()
+
+
+SAMPLES_DIR = REPO_ROOT / "data" / "registries" / "samples" / "rjps"
+DEMO_UNITS = (2321, 3499)
+DISABILITY_IDS = "7,8,9,10,11,12"   # the filter the one real filtered capture most likely answers
+
+
+def build_demo_replay(target: str | Path = DEMO_REPLAY_DIR) -> Path:
+    """Regenerate the demo replay dir from the real captures (data/demo/rjps-replay/SOURCE.md).
+
+    The only real filtered listing (disability) answers both the plain listing and the disability
+    filter, cut to the demo units; every other taxonomy filter is honestly unknown and answers []."""
+    import json
+
+    entries = json.loads((SAMPLES_DIR / "zaladujDane_response_2022-06_people_with_disabilities.json").read_bytes())
+    demo_listing = (json.dumps([e for e in entries if e["id"] in DEMO_UNITS], indent=4) + "\n").encode()
+    fragments = {str(u): (SAMPLES_DIR / f"pobierzDaneJednostki_{u}_list_fragment.html").read_bytes()
+                 for u in sorted(DEMO_UNITS, reverse=True)}
+    filtered = {ids: b"[]\n" for _, _, ids in taxonomy_requests()}
+    filtered[DISABILITY_IDS] = demo_listing
+    return write_replay(target, demo_listing, fragments, filtered=filtered)

@@ -72,7 +72,7 @@ def search(session: Session, settings: Settings, f: pq.Filters, *, page: int, pe
 def _search_index(session: Session, settings: Settings, f: pq.Filters, page: int, per_page: int,
                   near: tuple[float, float] | None, radius_km: float | None, nearest_first: bool) -> Listing:
     query = index_api.SearchQuery(
-        text=f.q, types=tuple(f.types), woj=f.woj, powiat=f.powiat, gmina=f.gmina, status=f.status,
+        text=f.q, types=tuple(f.types), target_groups=(f.target_group,) if f.target_group else (), woj=f.woj, powiat=f.powiat, gmina=f.gmina, status=f.status,
         near=near, radius_km=radius_km, sort="distance" if near and nearest_first else "relevance",
         page=page, per_page=per_page,
     )

@@ -22,6 +22,7 @@ class Filters:
     gmina: str | None = None
     types: tuple[str, ...] = ()
     status: str | None = None
+    target_group: str | None = None   # a catalog.types.TARGET_GROUPS code
 
 
 @dataclass
@@ -64,6 +65,9 @@ def apply_filters(stmt, f: Filters):
         stmt = stmt.where(Institution.type.in_(f.types))
     if f.status:
         stmt = stmt.where(Institution.status == f.status)
+    if f.target_group:
+        # JSON list stored as text (SQLite) or json (PostgreSQL): match the encoded element.
+        stmt = stmt.where(cast(Institution.target_groups, String).like(f'%"{f.target_group}"%'))
     for word in f.q.split()[:6]:
         like = f"%{word}%"
         stmt = stmt.where(or_(Institution.name.ilike(like), Institution.locality.ilike(like),

@@ -14,7 +14,18 @@ import phonenumbers
 from flask import Flask
 
 from catalog.models import Institution
-from catalog.types import NEEDS, PRECISION_LABELS, STATUS_LABELS, TYPES, Precision, Status, info
+from catalog.types import (
+    NEEDS,
+    PRECISION_LABELS,
+    SERVICE_TAGS,
+    STATUS_LABELS,
+    TARGET_GROUPS,
+    TYPES,
+    Precision,
+    Status,
+    info,
+    tag_label,
+)
 from geo import teryt
 
 LOCAL_TZ = ZoneInfo("Europe/Warsaw")
@@ -42,6 +53,17 @@ ROLE_LABELS = {"ops": "Pomoc społeczna w Twojej gminie", "pcpr": "Pomoc rodzini
 
 def type_label(code: str | None) -> str:
     return info(code or "other").label
+
+
+def group_label(code: str) -> str:
+    return tag_label(TARGET_GROUPS, code)
+
+
+def service_label(code: str) -> str:
+    return tag_label(SERVICE_TAGS, code)
+
+
+_TAG_LABELS = {**TARGET_GROUPS, **SERVICE_TAGS}   # the two code sets are disjoint
 
 
 def status_label(code: str | None) -> str:
@@ -166,7 +188,8 @@ def provenance_value(raw: str | None) -> str:
     except ValueError:
         return raw
     if isinstance(value, list):
-        return ", ".join(v.get("raw") or v.get("name") or str(v) if isinstance(v, dict) else str(v) for v in value)
+        return ", ".join(v.get("raw") or v.get("name") or str(v) if isinstance(v, dict)
+                         else _TAG_LABELS.get(str(v), str(v)) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if field_value_is_type(value):
@@ -216,10 +239,10 @@ def init_app(app: Flask) -> None:
         type_label=type_label, status_label=status_label, precision_label=precision_label, address=address,
         place_names=place_names, area_name=area_name, phones=phones, geo_uri=geo_uri, osm_url=osm_url,
         local_dt=local_dt, km=km, provenance_value=provenance_value, street_line=street_line, pairs=pairs,
-        web_url=web_url, is_stale=is_stale,
+        web_url=web_url, is_stale=is_stale, group_label=group_label, service_label=service_label,
     )
     app.jinja_env.globals.update(
-        TYPES=TYPES, NEEDS=NEEDS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,
+        TYPES=TYPES, NEEDS=NEEDS, TARGET_GROUPS=TARGET_GROUPS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,
         is_approximate=is_approximate, status_options=STATUS_OPTIONS,
         run_labels=RUN_LABELS, now_local=now_local,
     )

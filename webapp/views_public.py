@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from catalog.models import Institution
-from catalog.types import NEEDS, TYPES, InstitutionType, Status
+from catalog.types import NEEDS, TARGET_GROUPS, TYPES, InstitutionType, Status
 from geo import teryt
 from webapp import lookup
 from webapp import page_queries as pq
@@ -53,9 +53,11 @@ def list_filters() -> tuple[pq.Filters, str | None]:
     need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
     types = tuple(t for t in request.args.getlist("typ") if t in TYPE_CODES) or types_for_need(need)
     status = request.args.get("status")
+    group = request.args.get("grupa")
     f = pq.Filters(
         q=clean(request.args.get("q", ""))[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
         gmina=_code("gmina", 6), types=types, status=status if status in STATUS_CODES else None,
+        target_group=group if group in TARGET_GROUPS else None,
     )
     return f, need
 

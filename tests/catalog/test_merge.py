@@ -132,3 +132,40 @@ def test_upgrade_keeps_existing_data(db_settings):
     _run(db_settings, [_item("1")])
     upgrade(db_settings.database_url)   # a second upgrade (new release start-up) is a no-op on data
     assert _inst(db_settings, "1").name == "Ośrodek Pomocy Społecznej nr 1"
+
+
+def _keeping(key: str, keep: set[str], **fields) -> SourceItem:
+    item = _item(key, **fields)
+    item.keep_fields = frozenset(keep)
+    return item
+
+
+def _provenance(s, key: str) -> dict[str, FieldProvenance]:
+    with session_scope(s.database_url) as session:
+        rows = session.exec(select(FieldProvenance).where(FieldProvenance.source_key == key)).all()
+        return {row.field: row for row in rows}
+
+
+def test_kept_fields_survive_a_run_that_did_not_observe_them(db_settings):
+    tags = {"target_groups": ["seniorzy"], "service_tags": ["dzienne"]}
+    _run(db_settings, [_item("1", **tags)])
+    first_seen = _provenance(db_settings, "1")["target_groups"].last_seen
+    stats = _run(db_settings, [_keeping("1", {"target_groups", "service_tags"}, email="nowy@example.invalid")])
+    assert stats.n_changed == 1
+    inst = _inst(db_settings, "1")
+    assert inst.email == "nowy@example.invalid"                       # observed fields still update
+    assert (inst.target_groups, inst.service_tags) == (["seniorzy"], ["dzienne"])
+    prov = _provenance(db_settings, "1")
+    assert prov["target_groups"].last_seen == first_seen               # not observed: not "seen now"
+    with session_scope(db_settings.database_url) as session:
+        record = session.exec(select(SourceRecord).where(SourceRecord.source_key == "1")).one()
+        assert record.data["target_groups"] == ["seniorzy"] and record.data["email"] == "nowy@example.invalid"
+        assert session.exec(select(ChangeLog).where(ChangeLog.field == "target_groups",
+                                                    ChangeLog.kind == "changed")).all() == []
+
+
+def test_without_the_marker_absent_tags_are_cleared(db_settings):
+    _run(db_settings, [_item("1", target_groups=["seniorzy"])])
+    _run(db_settings, [_item("1", target_groups=[])])                # observed: none
+    assert _inst(db_settings, "1").target_groups == []
+    assert "target_groups" not in _provenance(db_settings, "1")

@@ -100,3 +100,14 @@ def test_stale_real_record_is_flagged_on_its_page(demo_data_dir):
     html = client.get(f"/instytucja/{byton.id}").get_data(as_text=True)
     assert "Rejestr nie aktualizował tych danych od 13.12.2013" in html
     assert "Bytoń 72, 88-231 Bytoń" in html and "54 285 13 27" in html
+
+
+def test_rjps_target_groups_are_searchable_and_filterable(demo_data_dir):
+    from index import api as index_api
+
+    s = settings_mod.load()
+    tagged = index_api.search(s, index_api.SearchQuery(target_groups=("niepelnosprawnosc",), per_page=10))
+    names = {h.fields["name"] for h in tagged.hits}
+    assert names == {"Miejski Ośrodek Pomocy Społecznej w Zabłudowie", "Gminny Ośrodek Pomocy Społecznej w Bytoniu"}
+    by_label = index_api.search(s, index_api.SearchQuery(text="niepełnosprawność zabłudów", per_page=3))
+    assert by_label.hits[0].fields["name"] == "Miejski Ośrodek Pomocy Społecznej w Zabłudowie"

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from werkzeug import Request, Response
 
 from catalog import settings as settings_mod
 from catalog.db import get_engine, upgrade
@@ -19,6 +20,7 @@ REAL_FRAGMENTS = {
     "2321": REAL / "pobierzDaneJednostki_2321_list_fragment.html",
 }
 HTML = "text/html;charset=UTF-8"
+JSON = "application/json;charset=UTF-8"
 
 
 def real_listing_entries(ids: set[int] | None = None) -> list[dict]:
@@ -50,9 +52,28 @@ def rjps_settings(data_dir, monkeypatch, httpserver, migrated_db):
     return settings
 
 
-def serve_listing(httpserver, body: bytes | str, status: int = 200) -> None:
-    httpserver.expect_request(LISTING_PATH, method="POST", json={"filtry": {}}).respond_with_data(
-        body, status=status, content_type="application/json;charset=UTF-8")
+def serve_listing(httpserver, body: bytes | str, status: int = 200, filtered: dict[str, list[int]] | None = None,
+                  failing: set[str] = frozenset()) -> None:
+    """The listing endpoint, answering by the POST body like RJPS: {"filtry": {}} -> `body`;
+    {"filtry": {"podkategorie": ids}} -> the units `filtered[ids]` (default: none), HTTP 404 for `failing`."""
+
+    def answer(request: Request) -> Response:
+        filters = json.loads(request.data)["filtry"]
+        if not filters:
+            return Response(body, status=status, content_type=JSON)
+        ids = filters["podkategorie"]
+        if ids in failing:
+            return Response("Nie znaleziono", status=404)
+        units = [{"id": u, "x": 19.0, "y": 52.0} for u in (filtered or {}).get(ids, [])]
+        return Response(json.dumps(units), content_type=JSON)
+
+    httpserver.expect_request(LISTING_PATH, method="POST").respond_with_handler(answer)
+
+
+def taxonomy_requests_in(httpserver) -> list[str]:
+    """The podkategorie values of the filtered listing requests the server received, in order."""
+    bodies = [json.loads(req.data) for req, _ in httpserver.log if req.path == LISTING_PATH]
+    return [b["filtry"]["podkategorie"] for b in bodies if b["filtry"]]
 
 
 def serve_fragment(httpserver, unit_ids: str, body: bytes, status: int = 200) -> None:

@@ -10,6 +10,7 @@ from catalog.records import FetchResult
 from scrapers.http import HostRateLimiter, HttpClient
 from scrapers.rjps import (
     DEMO_REPLAY_DIR,
+    DISABILITY_IDS,
     ListingError,
     RjpsAdapter,
     parse_fragment,
@@ -49,8 +50,10 @@ def by_key(result) -> dict:
 
 
 def serve_real(httpserver, extra_entries: list[dict] | None = None) -> None:
-    """The real listing entries of 3499 and 2321 (+ extra) and the two real fragments."""
-    serve_listing(httpserver, json.dumps(real_listing_entries({3499, 2321}) + (extra_entries or [])))
+    """The real listing entries of 3499 and 2321 (+ extra) and the two real fragments; like the demo, only
+    the disability filter lists them (the one real filtered capture), every other filter answers []."""
+    serve_listing(httpserver, json.dumps(real_listing_entries({3499, 2321}) + (extra_entries or [])),
+                  filtered={DISABILITY_IDS: [3499, 2321]})
     for unit_id, path in REAL_FRAGMENTS.items():
         serve_fragment(httpserver, unit_id, path.read_bytes())
 
@@ -183,7 +186,7 @@ def test_batched_fragment_requests(httpserver, rjps_settings):
     result = run(rjps_settings, batch_size=3, progress=lambda done, total: progress.append((done, total)))
     assert sorted(by_key(result)) == ["900003", "900004", "900005"] and result.errors == []
     assert progress == [(3, 3)]
-    assert len(httpserver.log) == 2
+    assert len(httpserver.log) == 2 + 14          # listing, 8 group + 6 service filters, one fragment batch
 
 
 @pytest.mark.parametrize("line1, line2, expected", [

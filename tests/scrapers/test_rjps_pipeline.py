@@ -35,10 +35,10 @@ def test_interrupted_run_resumes_without_refetching(httpserver, rjps_settings):
 
     with pytest.raises(KeyboardInterrupt):
         run_adapter(rjps_settings, RjpsAdapter(progress=interrupt_after_first))
-    assert len(httpserver.log) == 2                      # listing + the first unit
+    assert len(httpserver.log) == 2 + 14                 # listing, the 14 taxonomy filters, the first unit
     with session_scope(rjps_settings.database_url) as session:
         assert [r.status for r in session.exec(select(ScrapeRun)).all()] == ["interrupted"]
 
     summary = run_adapter(rjps_settings, RjpsAdapter())
     assert summary.status == "ok" and summary.n_new == 2
-    assert len(httpserver.log) == 3                      # only the unit the interrupted run never fetched
+    assert len(httpserver.log) == 3 + 14                 # only the unit the interrupted run never fetched
