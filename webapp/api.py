@@ -92,8 +92,11 @@ def _unexpected(exc: Exception):
                             500).to_dict()), 500
 
 
-@bp.after_request
+@bp.after_app_request
 def _headers(response: Response) -> Response:
+    # App-wide hook so routing-level answers (404/405 for unknown /api/ URLs) carry the headers too.
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return response
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers.setdefault("Cache-Control", f"public, max-age={CACHE_SECONDS}")
     if request.method == "GET" and response.status_code == 200 and not response.is_streamed:

@@ -149,3 +149,12 @@ def test_database_fallback_search(catalog):
         distances = [near.distances[i] for i in near.ids]
         assert distances == sorted(distances) and all(d <= 10 for d in distances)
         assert near.total == 4   # MOPS, PUP, CIS, OWES; the PCPR in Choroszcz is ~11 km away
+
+
+def test_cors_header_also_on_routing_level_errors(client):
+    for method, url in (("get", "/api/nie-ma-takiego"), ("post", "/api/institutions")):
+        response = getattr(client, method)(url)
+        assert response.status_code in (404, 405)
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert response.get_json()["error"]["code"]
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers
