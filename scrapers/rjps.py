@@ -26,6 +26,7 @@ from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import REPO_ROOT, Settings
 from catalog.types import InstitutionType, type_from_label
+from geo.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.http import FetchError, HttpClient, Response, json_body
 from scrapers.replay import ReplayWriter
@@ -48,15 +49,6 @@ LAT_RANGE = (48.9, 55.0)
 KNOWN_TYPE_IDS = {"5": InstitutionType.OPS}
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_POSTAL_LINE = re.compile(r"^(?P<postal>\d{2}-\d{3})\s+(?P<rest>.+)$")
-_NUMBER = r"\d+[A-Za-z]?(?:\s*-\s*\d+[A-Za-z]?)?"
-# "<locality> 72" (rural address: a village and a house number, no street)
-_LOCALITY_NUMBER = re.compile(rf"^(?P<locality>.*?\D)\s+(?P<building>{_NUMBER})$")
-# "ul. Rynek 8", "al. 3 Maja 12a", "ul. Długa 12/3", "ul. Polna 5 lok. 2"
-_STREET_NUMBER = re.compile(
-    rf"^(?P<street>.*?\S)\s+(?P<building>{_NUMBER})"
-    rf"(?:\s*(?:/|\bm\.|\blok\.|\bm\b)\s*(?P<flat>\d+[A-Za-z]?))?$"
-)
 
 
 def expected_min_setting() -> int:
@@ -196,27 +188,12 @@ def _update_date(node: Tag) -> tuple[str | None, date | None]:
 
 
 def split_address(line1: str, line2: str) -> dict[str, str]:
-    """'16-060 Zabłudów' + 'ul. Rynek 8' -> postal_code, locality, street, building (+ flat)."""
-    out: dict[str, str] = {}
+    """'16-060 Zabłudów' + 'ul. Rynek 8' -> postal_code, locality, street, building (+ flat), through the
+    project's one Polish address parser (geo.address)."""
     line1, line2 = _clean(line1), _clean(line2)
-    match = _POSTAL_LINE.match(line1)
-    locality = match.group("rest") if match else line1
-    if match:
-        out["postal_code"] = match.group("postal")
-    if line2:
-        street = _STREET_NUMBER.match(line2)
-        if street:
-            out.update({k: v for k, v in street.groupdict().items() if v})
-        else:
-            out["street"] = line2
-    else:
-        rural = _LOCALITY_NUMBER.match(locality)
-        if rural:
-            locality = rural.group("locality")
-            out["building"] = rural.group("building")
-    if locality:
-        out["locality"] = locality
-    return out
+    parsed = parse_address(", ".join(p for p in (line2, line1) if p))
+    return {k: v for k in ("postal_code", "locality", "street", "building", "flat")
+            if (v := getattr(parsed, k))}
 
 
 # -- items --------------------------------------------------------------------------------------
