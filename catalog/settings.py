@@ -59,6 +59,13 @@ DEFAULT_BASE_URLS = {
 }
 
 
+def expected_min(source: str, default: int) -> int:
+    """<SOURCE>_EXPECTED_MIN: the smallest complete listing trusted as the whole register (tests and demos
+    lower it). A smaller listing is treated as a broken source, never as mass closures."""
+    raw = os.environ.get(f"{source.upper().replace('-', '_')}_EXPECTED_MIN", "").strip()
+    return int(raw) if raw else default
+
+
 def load() -> Settings:
     data_dir = Path(os.environ.get("WSPARCIE_DATA_DIR") or REPO_ROOT / "var").resolve()
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'wsparcie.db'}"

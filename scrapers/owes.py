@@ -9,12 +9,12 @@ generic, so an entry is keyed on (operator, subregion)."""
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
+from catalog.settings import expected_min as settings_expected_min
 from catalog.types import InstitutionType
 from scrapers import tabular
 from scrapers.base import SourceMeta
@@ -53,9 +53,7 @@ class OwesAdapter:
     )
 
     def __init__(self, expected_min: int | None = None) -> None:
-        # OWES_EXPECTED_MIN in the environment lowers it for tests and demos (as RJPS_EXPECTED_MIN does).
-        configured = os.environ.get("OWES_EXPECTED_MIN", "").strip()
-        default = int(configured) if configured else self.meta.expected_min
+        default = settings_expected_min(self.meta.key, self.meta.expected_min)
         self.expected_min = default if expected_min is None else expected_min
 
     def fetch(self, client, settings: Settings) -> FetchResult:

@@ -8,7 +8,6 @@ Branches are separate items carrying fields["parent_source_key"] (the seat's sou
 merge turns into Institution.parent_id."""
 from __future__ import annotations
 
-import os
 import re
 
 from bs4 import BeautifulSoup, Tag
@@ -16,6 +15,7 @@ from bs4 import BeautifulSoup, Tag
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
+from catalog.settings import expected_min as settings_expected_min
 from catalog.types import InstitutionType
 from geo.address import parse_address
 from scrapers.base import SourceMeta
@@ -44,9 +44,7 @@ class PupAdapter:
     )
 
     def __init__(self, expected_min: int | None = None) -> None:
-        # PUP_EXPECTED_MIN in the environment lowers it for tests and demos (as RJPS_EXPECTED_MIN does).
-        configured = os.environ.get("PUP_EXPECTED_MIN", "").strip()
-        default = int(configured) if configured else self.meta.expected_min
+        default = settings_expected_min(self.meta.key, self.meta.expected_min)
         self.expected_min = default if expected_min is None else expected_min
 
     def fetch(self, client, settings: Settings) -> FetchResult:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from collections.abc import Callable
 from datetime import date
@@ -24,7 +23,7 @@ from bs4 import BeautifulSoup, Tag
 
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
-from catalog.settings import REPO_ROOT, Settings
+from catalog.settings import REPO_ROOT, Settings, expected_min
 from catalog.types import InstitutionType, type_from_label
 from geo.address import parse_address
 from scrapers.base import SourceMeta
@@ -53,8 +52,7 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 def expected_min_setting() -> int:
     """RJPS_EXPECTED_MIN from the environment (tests and the demo set it low)."""
-    raw = os.environ.get("RJPS_EXPECTED_MIN", "").strip()
-    return int(raw) if raw else DEFAULT_EXPECTED_MIN
+    return expected_min("rjps", DEFAULT_EXPECTED_MIN)
 
 
 def _clean(text: str | None) -> str:
