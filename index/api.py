@@ -381,6 +381,19 @@ def _merge_fold_map(fold_map: dict[str, list[str]], entries: dict[str, set[str]]
     return changed
 
 
+def _add_documents(writer, batches: Iterable[list[Institution]]) -> tuple[int, set[str]]:
+    """Index every institution of `batches`; returns the count and the words seen (for the fold map)."""
+    words: set[str] = set()
+    count = 0
+    for batch in batches:
+        docs = [documents.build(inst) for inst in batch]
+        writer.add(docs)
+        for doc in docs:
+            words |= doc.words
+        count += len(docs)
+    return count, words
+
+
 def rebuild(settings: Settings, session: Session) -> int:
     """Build a new generation from the whole catalog and publish it atomically; returns its size."""
     backend = backend_name(settings)
@@ -389,14 +402,7 @@ def rebuild(settings: Settings, session: Session) -> int:
         generation = store.new_generation(settings.index_dir, backend)
         try:
             writer = _module(backend).Writer(generation, create=True)
-            words: set[str] = set()
-            count = 0
-            for batch in _institutions(session):
-                docs = [documents.build(inst) for inst in batch]
-                writer.add(docs)
-                for doc in docs:
-                    words |= doc.words
-                count += len(docs)
+            count, words = _add_documents(writer, _institutions(session))
             writer.commit()
             fold_map: dict[str, list[str]] = {}
             _merge_fold_map(fold_map, analysis.fold_map_entries(words))
@@ -421,14 +427,7 @@ def update(settings: Settings, session: Session, institution_ids: list[int]) -> 
         assert generation is not None
         writer = _module(backend).Writer(generation, create=False)
         writer.delete(institution_ids)
-        words: set[str] = set()
-        count = 0
-        for batch in _institutions(session, institution_ids):
-            docs = [documents.build(inst) for inst in batch]
-            writer.add(docs)
-            for doc in docs:
-                words |= doc.words
-            count += len(docs)
+        count, words = _add_documents(writer, _institutions(session, institution_ids))
         writer.commit()
         fold_map = store.read_fold_map(generation)
         if _merge_fold_map(fold_map, analysis.fold_map_entries(words)):
