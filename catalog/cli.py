@@ -14,6 +14,7 @@ from sqlmodel import func, select
 from catalog import settings as settings_mod
 from catalog.db import session_scope, upgrade
 from catalog.models import Institution, ScrapeRun, Source
+from catalog.spreadsheet import safe_mapping
 
 EXPORT_FIELDS = tuple(Institution.model_fields)
 
@@ -147,8 +148,9 @@ def export_cmd(fmt: str, output: str, modified_after: datetime | None) -> None:
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-                                 for k, v in row.items()})
+                # Scraped text must stay text when the file is opened in a spreadsheet.
+                writer.writerow(safe_mapping({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict))
+                                              else v for k, v in row.items()}))
 
 
 commands = [init_db_cmd, status_cmd, export_cmd]

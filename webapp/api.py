@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from catalog.db import get_engine, session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
 from catalog.settings import Settings
+from catalog.spreadsheet import safe_row
 from catalog.types import info
 from geo import resolve as geo_resolve
 from geo import teryt
@@ -285,7 +286,8 @@ def _json_line(inst: Institution) -> str:
 
 def _csv_line(inst: Institution) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(serializers.institution_to_csv_row(inst))
+    # Scraped text must stay text when the file is opened in a spreadsheet (catalog/spreadsheet.py).
+    csv.writer(buffer).writerow(safe_row(serializers.institution_to_csv_row(inst)))
     return buffer.getvalue()
 
 

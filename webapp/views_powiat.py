@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import Blueprint, Response, abort, render_template, request
 
 from catalog.models import Institution
+from catalog.spreadsheet import safe_row
 from catalog.types import info
 from geo import teryt
 from webapp import page_queries as pq
@@ -63,9 +64,10 @@ def powiat_csv(code: str):
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_HEADER)
+    # Scraped text must stay text in the adviser's spreadsheet (catalog/spreadsheet.py).
     for _type, items in sheet.groups:
-        writer.writerows(_csv_row(i) for i in items)
-    writer.writerows(_csv_row(i) for i in sheet.owes + sheet.serving_pups)
+        writer.writerows(safe_row(_csv_row(i)) for i in items)
+    writer.writerows(safe_row(_csv_row(i)) for i in sheet.owes + sheet.serving_pups)
     filename = f"partnerzy-powiat-{powiat.code}.csv"
     # A BOM lets spreadsheet programs detect UTF-8 (Polish letters) when the file is opened directly.
     return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",
