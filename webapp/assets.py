@@ -4,10 +4,14 @@ folium elements declare their CDN assets in `default_js` / `default_css` lists o
 those lists on each element instance before rendering (nothing global is patched), drop what we do not
 use (Bootstrap, Font Awesome, awesome-markers), rewrite the d3 address that branca's legend hard-codes,
 and refuse to return a document that still points at another host.
+
+Data for a document's scripts goes in a JSON data block (data_block), added after folium has rendered.
 """
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 from branca.element import Element
 
@@ -65,3 +69,21 @@ def external_assets(html: str) -> list[str]:
         end = html.find(">", match.start())
         out.append(html[match.start():end + 1])
     return out
+
+
+# Characters that could end the <script> element or start markup/an entity, and the JavaScript line
+# terminators: as \u escapes they are the same JSON text but inert in the HTML/script context.
+_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                                "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_json(value: Any) -> str:
+    """JSON text safe inside a <script> element: no '<', '>', '&', U+2028/2029 (or non-ASCII) left raw."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_SCRIPT_UNSAFE)
+
+
+def data_block(element_id: str, value: Any) -> str:
+    """A <script type="application/json"> element holding value: data the browser never executes."""
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", element_id):
+        raise ValueError(f"not a plain element id: {element_id!r}")
+    return f'<script type="application/json" id="{element_id}">{script_json(value)}</script>'

@@ -6,7 +6,13 @@ same-origin <iframe> (/mapa/ramka and /instytucja/<id>/mapa in webapp/views_info
 inline scripts and styles, and a separate document lets only that response relax the CSP (per-request
 script nonces, inline styles) while the pages keep a strict policy. The pages stay usable without
 JavaScript; the map is an addition. All JS/CSS come from /static/vendor (webapp/assets.py).
-Every scraped string that reaches the map is HTML-escaped here, in Python, before folium sees it.
+
+No scraped string is ever given to folium/branca: they re-render their output as a Jinja template
+(a name "{{7*7}}" would print 49, worse ones run code) and build popups in JavaScript template literals.
+folium draws only the base document (tiles, controls, the powiat choropleth of reference geometry, the
+legend of fixed labels); the markers travel after rendering as a JSON data block (escaped for the
+HTML/script context, assets.data_block) read by the static webapp/static/js/map-markers.js, which builds
+markers and popups with DOM APIs (text nodes only).
 """
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ import folium
 from branca.colormap import LinearColormap
 from branca.element import MacroElement
 from flask import current_app, has_app_context
-from folium.plugins import FastMarkerCluster
+from folium.elements import JSCSSMixin
 from folium.template import Template
 from markupsafe import escape
 from shapely.geometry import mapping, shape
@@ -42,6 +48,11 @@ COVERAGE_KEY = "brak-reintegracji"   # "powiaty bez CIS/KIS/ZAZ/WTZ"
 COVERAGE_TYPES = (InstitutionType.CIS.value, InstitutionType.KIS.value, InstitutionType.ZAZ.value,
                   InstitutionType.WTZ.value)
 TYPE_ORDER: list[str] = [t.value for t in TYPES]
+DEFAULT_TITLE = "Mapa Wsparcia"
+APPROXIMATE_LABEL = "położenie przybliżone"
+DATA_ELEMENT_ID = "map-data"                           # read by MARKER_SCRIPT
+MARKER_SCRIPT = "/static/js/map-markers.js"
+CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 50, "disableClusteringAtZoom": 15}
 
 
 class MapPoint(Protocol):
@@ -58,46 +69,17 @@ def is_approximate(precision: str | None) -> bool:
     return precision is None or precision in APPROXIMATE
 
 
-# One marker per row [lat, lon, type index, approximate 0/1, id, escaped name]. Names are escaped in
-# Python; the popup concatenates only those escaped strings, numbers and fixed labels.
-_CALLBACK = """(function () {
-    var colours = %(colours)s, labels = %(labels)s;
-    return function (row) {
-        var colour = colours[row[2]], approx = row[3] === 1;
-        var marker = L.circleMarker([row[0], row[1]], approx
-            ? {radius: 8, color: colour, weight: 2, dashArray: '3 3', fillColor: '#ffffff', fillOpacity: 0.9}
-            : {radius: 7, color: '#ffffff', weight: 2, fillColor: colour, fillOpacity: 1});
-        marker.bindPopup('<a href="/instytucja/' + row[4] + '" target="_top">' + row[5] + '</a><br>'
-            + labels[row[2]] + (approx ? '<br><em>położenie przybliżone</em>' : ''));
-        return marker;
-    };
-})()"""
+class ClusterAssets(JSCSSMixin, MacroElement):
+    """Loads Leaflet.markercluster (local copies, webapp/assets.py); the clusters are built by MARKER_SCRIPT."""
 
+    _template = Template("")
 
-class TypedMarkerCluster(FastMarkerCluster):
-    """FastMarkerCluster that adds all markers in one addLayers call and flags when it is done.
-
-    Rows come from marker_rows (already checked and rounded), so folium's per-row validation is skipped.
-    """
-
-    def __init__(self, data: list[list[Any]], callback: str, **kwargs: Any) -> None:
-        super().__init__([], callback=callback, **kwargs)
-        self.data = data
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = (function(){
-                {{ this.callback }}
-                var data = {{ this.data|tojson }};
-                var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
-                var markers = new Array(data.length);
-                for (var i = 0; i < data.length; i++) { markers[i] = callback(data[i]); }
-                cluster.addLayers(markers);
-                cluster.addTo({{ this._parent.get_name() }});
-                document.documentElement.setAttribute('data-markers', String(data.length));
-                return cluster;
-            })();
-        {% endmacro %}""")
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ClusterAssets"
+        self.default_js = [("markerclusterjs", assets.LOCAL_JS["markerclusterjs"])]
+        self.default_css = [("markerclustercss", assets.LOCAL_CSS["markerclustercss"]),
+                            ("markerclusterdefaultcss", assets.LOCAL_CSS["markerclusterdefaultcss"])]
 
 
 class Legend(MacroElement):
@@ -137,19 +119,35 @@ def _legend_html(types_present: list[str], choropleth: dict | None) -> str:
     return f"<ul>{items}</ul>"
 
 
-def _base_map(settings: Settings, location: tuple[float, float], zoom: int, title: str | None) -> folium.Map:
+def _base_map(settings: Settings, location: tuple[float, float], zoom: int) -> folium.Map:
+    """Tiles and controls only: nothing scraped is ever handed to folium (it re-renders its output as a
+    Jinja template, so a name like "{{7*7}}" would be evaluated)."""
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, prefer_canvas=True,
                       control_scale=True)
     folium.TileLayer(tiles=settings.tile_url, attr=settings.tile_attribution, name="OpenStreetMap",
                      max_zoom=19, control=False).add_to(fmap)
-    fmap.get_root().title = str(escape(title or "Mapa Wsparcia"))
+    fmap.get_root().title = DEFAULT_TITLE
     return fmap
 
 
-def _render(fmap: folium.Map) -> str:
+def _render(fmap: folium.Map, data: dict[str, Any], title: str | None = None) -> str:
+    """folium's document, then (outside any template engine) the marker data and the static script."""
     assets.localise(fmap.get_root())
-    document = fmap.get_root().render()
-    return assets.finish(document.replace("<html>", '<html lang="pl">', 1))
+    document = fmap.get_root().render().replace("<html>", '<html lang="pl">', 1)
+    if title is not None:
+        document = _retitle(document, title)
+    head, end, tail = document.rpartition("</html>")
+    document = (head + assets.data_block(DATA_ELEMENT_ID, data)
+                + f'\n<script src="{MARKER_SCRIPT}"></script>\n' + end + tail)
+    return assets.finish(document)
+
+
+def _retitle(document: str, title: str) -> str:
+    """Our own escaped <title> in place of folium's fixed one."""
+    fixed = f"<title>{DEFAULT_TITLE}</title>"
+    if fixed not in document:
+        raise ValueError("folium's document has no title to replace")
+    return document.replace(fixed, f"<title>{html.escape(title, quote=False)}</title>", 1)
 
 
 def _settings(settings: Settings | None) -> Settings:
@@ -162,7 +160,8 @@ def _settings(settings: Settings | None) -> Settings:
 
 
 def marker_rows(institutions: Iterable[MapPoint]) -> tuple[list[list[Any]], list[str]]:
-    """Compact marker rows and the type codes present (in TYPE_ORDER)."""
+    """Compact marker rows [lat, lon, type index, approximate 0/1, id, name] and the type codes present
+    (in TYPE_ORDER). Names are raw text: the browser puts them in text nodes (MARKER_SCRIPT)."""
     rows, present = [], set()
     for inst in institutions:
         if inst.lat is None or inst.lon is None:
@@ -170,8 +169,14 @@ def marker_rows(institutions: Iterable[MapPoint]) -> tuple[list[list[Any]], list
         code = inst.type if inst.type in TYPE_ORDER else InstitutionType.OTHER.value
         present.add(code)
         rows.append([round(inst.lat, 5), round(inst.lon, 5), TYPE_ORDER.index(code),
-                     1 if is_approximate(inst.geo_precision) else 0, int(inst.id), html.escape(inst.name)])
+                     1 if is_approximate(inst.geo_precision) else 0, int(inst.id), str(inst.name or "")])
     return rows, [c for c in TYPE_ORDER if c in present]
+
+
+def _marker_data(rows: list[list[Any]], **extra: Any) -> dict[str, Any]:
+    """What MARKER_SCRIPT reads: the rows, the fixed type colours/labels and UI labels."""
+    return {"markers": rows, "types": [{"colour": info(c).colour, "label": info(c).label} for c in TYPE_ORDER],
+            "approximate_label": APPROXIMATE_LABEL, **extra}
 
 
 def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | None = None,
@@ -186,24 +191,16 @@ def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | 
     if isinstance(choropleth, str):
         with session_scope(settings.database_url) as session:
             choropleth = choropleth_spec(session, choropleth)
-    fmap = _base_map(settings, POLAND_CENTRE, 6, title)
+    fmap = _base_map(settings, POLAND_CENTRE, 6)
     rows, present = marker_rows(institutions)
     if choropleth:
         _add_choropleth(fmap, choropleth)
-    callback = _CALLBACK % {
-        "colours": json.dumps([info(c).colour for c in TYPE_ORDER]),
-        "labels": json.dumps([str(escape(info(c).label)) for c in TYPE_ORDER], ensure_ascii=False),
-    }
-    TypedMarkerCluster(rows, callback=callback, name="Instytucje",
-                       options={"showCoverageOnHover": False, "maxClusterRadius": 50,
-                                "disableClusteringAtZoom": 15}).add_to(fmap)
-    if rows:
-        lats, lons = [r[0] for r in rows], [r[1] for r in rows]
-        fmap.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], max_zoom=13)
+    ClusterAssets().add_to(fmap)
     Legend(_legend_html(present, choropleth)).add_to(fmap)
     if choropleth:
         folium.LayerControl(collapsed=True).add_to(fmap)
-    return _render(fmap)
+    data = _marker_data(rows, link=True, fit=True, cluster=CLUSTER_OPTIONS)
+    return _render(fmap, data, title)
 
 
 def small_map_html(institution: MapPoint, *, settings: Settings | None = None) -> str:
@@ -212,17 +209,11 @@ def small_map_html(institution: MapPoint, *, settings: Settings | None = None) -
         return ""
     settings = _settings(settings)
     approx = is_approximate(institution.geo_precision)
-    point = (institution.lat, institution.lon)
-    fmap = _base_map(settings, point, 12 if approx else 16, institution.name)
-    colour = info(institution.type).colour
-    if approx:
-        folium.Circle(point, radius=UNCERTAINTY_M.get(institution.geo_precision or "", 3000), color=colour,
-                      weight=2, dash_array="4 4", fill=True, fill_opacity=0.08).add_to(fmap)
-    label = str(escape(institution.name)) + ("<br><em>położenie przybliżone</em>" if approx else "")
-    folium.CircleMarker(point, radius=8, color="#ffffff" if not approx else colour, weight=2,
-                        fill=True, fill_color=colour if not approx else "#ffffff", fill_opacity=1,
-                        popup=folium.Popup(label, max_width=260)).add_to(fmap)
-    return _render(fmap)
+    fmap = _base_map(settings, (institution.lat, institution.lon), 12 if approx else 16)
+    rows, _present = marker_rows([institution])
+    radius = UNCERTAINTY_M.get(institution.geo_precision or "", 3000) if approx else None
+    data = _marker_data(rows, link=False, fit=False, cluster=None, uncertainty_m=radius)
+    return _render(fmap, data, f"Mapa: {institution.name}")
 
 
 @lru_cache(maxsize=1)
@@ -271,7 +262,7 @@ def choropleth_spec(session: Session, key: str) -> dict | None:
 
 def _add_choropleth(fmap: folium.Map, choropleth: dict) -> None:
     values: dict[str, int] = choropleth.get("values", {})
-    label = str(choropleth.get("label") or "Liczba instytucji w powiecie")
+    label = str(choropleth.get("label") or "Liczba instytucji w powiecie")   # fixed labels only
     collection = powiat_shapes()
     features = [{**f, "properties": {**f["properties"], "count": values.get(f["properties"]["teryt"], 0)}}
                 for f in collection["features"]]

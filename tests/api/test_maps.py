@@ -1,9 +1,12 @@
-"""folium map documents: escaping, local assets, per-type colours, precision look, choropleths."""
+"""folium map documents: data outside any template, local assets, per-type colours, precision look,
+choropleths."""
 from __future__ import annotations
 
 import json
 import re
 from types import SimpleNamespace
+
+import pytest
 
 from catalog.types import TYPES, InstitutionType
 from webapp import assets, maps
@@ -16,18 +19,36 @@ def _point(i: int, name: str, type_: str = "cis", precision: str | None = "addre
     return SimpleNamespace(id=i, name=name, type=type_, geo_precision=precision, **fields)
 
 
-def _marker_data(html: str) -> list[list]:
-    match = re.search(r"var data = (\[.*?\]);\n", html, re.DOTALL)
+def _data(html: str) -> dict:
+    match = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', html, re.DOTALL)
     assert match, "marker data not found"
     return json.loads(match.group(1))
 
 
-def test_popup_strings_are_html_escaped(catalog):
-    html = maps.full_map_html([_point(1, XSS), _point(2, 'Klub "A" & B')], settings=catalog.settings)
-    assert XSS not in html
+def _marker_data(html: str) -> list[list]:
+    return _data(html)["markers"]
+
+
+def test_names_travel_as_inert_json_data(catalog):
+    html = maps.full_map_html([_point(1, XSS), _point(2, 'Klub "A" & B\u2028')], settings=catalog.settings)
+    assert XSS not in html and "</script><" not in html.split('id="map-data">', 1)[1].split("</script>")[0]
     rows = _marker_data(html)
-    assert rows[0][5] == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert rows[1][5] == "Klub &quot;A&quot; &amp; B"
+    assert rows[0][5] == XSS                                 # the browser puts it in a text node
+    assert rows[1][5] == 'Klub "A" & B\u2028'
+    assert '\\u003cscript\\u003e' in html and "\u2028" not in html
+    assert html.rstrip().endswith('<script src="/static/js/map-markers.js"></script>\n</html>')
+
+
+@pytest.mark.parametrize("name", ["{{7*7}}", "{%raw%}", "{% for x in range(3) %}x{% endfor %}",
+                                  "{{ cycler.__init__.__globals__.os.popen('id').read() }}", "${7*7}"])
+def test_template_syntax_is_never_evaluated(catalog, name):
+    name = f"QX{name}QX"
+    full = maps.full_map_html([_point(1, name)], settings=catalog.settings)
+    small = maps.small_map_html(_point(1, name), settings=catalog.settings)
+    for html in (full, small):
+        assert _marker_data(html)[0][5] == name
+        assert "QX49QX" not in html and "QXxxxQX" not in html   # nothing computed or looped
+    assert f"<title>Mapa: {name}</title>" in small
 
 
 def test_rows_carry_type_colour_index_and_precision_flag(catalog):
@@ -76,10 +97,12 @@ def test_choropleth_from_catalog_counts(catalog):
 
 def test_small_map(catalog):
     exact = maps.small_map_html(_point(1, XSS, precision="address"), settings=catalog.settings)
-    assert XSS not in exact and "&lt;script&gt;" in exact
+    assert XSS not in exact and "<title>Mapa: &lt;script&gt;alert(1)&lt;/script&gt;</title>" in exact
     assert assets.external_assets(exact) == []
     approx = maps.small_map_html(_point(2, "B", precision="gmina"), settings=catalog.settings)
-    assert "L.circle(" in approx and "L.circle(" not in exact   # uncertainty circle only when approximate
+    # The uncertainty circle (drawn by map-markers.js) only when approximate.
+    assert _data(approx)["uncertainty_m"] == 8000 and _data(exact)["uncertainty_m"] is None
+    assert _data(exact)["cluster"] is None and _data(exact)["link"] is False
     assert maps.small_map_html(_point(3, "C", lat=None), settings=catalog.settings) == ""
 
 
