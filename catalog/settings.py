@@ -36,12 +36,27 @@ class Settings:
     http_retries: int = 4
     user_agent: str = DEFAULT_USER_AGENT
     missing_runs_threshold: int = 3
+    # Degraded-run guard (catalog.merge): a field this source gave for at least degraded_min_units of the
+    # units it lists again, gone from more than degraded_share of them in one run, is not removed.
+    degraded_min_units: int = 5
+    degraded_share: float = 0.3
     geocoder: str = "offline"
     nominatim_url: str = "https://nominatim.openstreetmap.org"
     search_backend: str = ""
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
     secret_key: str = ""
+    # Input limits (scrapers.http): bytes on the wire, bytes after gzip/deflate decoding, wall-clock
+    # seconds for one request including its retries, the longest Retry-After pause we honour.
+    http_max_response_bytes: int = 32 * 1024 * 1024
+    http_max_decoded_bytes: int = 64 * 1024 * 1024
+    http_request_deadline: float = 90.0
+    http_retry_after_max: float = 30.0
+    # After this many consecutive failed requests to one host a source run stops asking it.
+    http_host_failure_limit: int = 5
+    # Wall-clock seconds for one source run (fetch); per source via <SOURCE>_RUN_DEADLINE; 0 = none.
+    source_run_deadline: float = 4 * 3600.0
+    run_deadlines: dict[str, float] = field(default_factory=dict)
 
     def base_url(self, source: str) -> str:
         return self.source_base_urls[source].rstrip("/")
@@ -49,6 +64,12 @@ class Settings:
     def rate_limit(self, source: str) -> float:
         # Env names cannot hold "-": CIS_KIS_20_RATE_LIMIT configures source "cis-kis-20".
         return self.rate_limits.get(source, self.rate_limits.get(source.replace("-", "_"), 1.0))
+
+    def run_deadline(self, source: str) -> float | None:
+        """Seconds a run of `source` may take, or None for no limit (<SOURCE>_RUN_DEADLINE=0)."""
+        seconds = self.run_deadlines.get(source, self.run_deadlines.get(source.replace("-", "_"),
+                                                                        self.source_run_deadline))
+        return seconds if seconds > 0 else None
 
 
 # Public hosts as of 2026 (REGISTRIES.md); override per source with <SOURCE>_BASE_URL.
@@ -81,6 +102,10 @@ def load() -> Settings:
     for name, value in os.environ.items():
         if name.endswith("_RATE_LIMIT") and value.strip():
             rate_limits[name[: -len("_RATE_LIMIT")].lower()] = float(value)
+    run_deadlines = {
+        name[: -len("_RUN_DEADLINE")].lower(): float(value) for name, value in os.environ.items()
+        if name.endswith("_RUN_DEADLINE") and name != "SOURCE_RUN_DEADLINE" and value.strip()
+    }
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -92,9 +117,18 @@ def load() -> Settings:
         http_retries=_int("HTTP_RETRIES", 4),
         user_agent=os.environ.get("WSPARCIE_USER_AGENT") or DEFAULT_USER_AGENT,
         missing_runs_threshold=_int("MISSING_RUNS_THRESHOLD", 3),
+        degraded_min_units=_int("DEGRADED_MIN_UNITS", 5),
+        degraded_share=_float("DEGRADED_SHARE", 0.3),
         geocoder=os.environ.get("GEOCODER", "offline"),
         nominatim_url=os.environ.get("NOMINATIM_URL", "https://nominatim.openstreetmap.org"),
         search_backend=os.environ.get("SEARCH_BACKEND", ""),
         tile_url=os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         secret_key=os.environ.get("SECRET_KEY", ""),
+        http_max_response_bytes=_int("HTTP_MAX_RESPONSE_BYTES", 32 * 1024 * 1024),
+        http_max_decoded_bytes=_int("HTTP_MAX_DECODED_BYTES", 64 * 1024 * 1024),
+        http_request_deadline=_float("HTTP_REQUEST_DEADLINE", 90.0),
+        http_retry_after_max=_float("HTTP_RETRY_AFTER_MAX", 30.0),
+        http_host_failure_limit=_int("HTTP_HOST_FAILURE_LIMIT", 5),
+        source_run_deadline=_float("SOURCE_RUN_DEADLINE", 4 * 3600.0),
+        run_deadlines=run_deadlines,
     )

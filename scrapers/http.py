@@ -3,7 +3,13 @@
 What it guarantees, whichever mode it runs in (live, local test server, replay directory):
 * politeness: at most one request per `settings.rate_limit(source)` seconds per host, identifying
   User-Agent, retries with exponential back-off + jitter on timeouts, connection errors, 5xx and 429
-  (Retry-After honoured up to a cap), then `FetchError`; other 4xx fail at once;
+  (Retry-After honoured up to `HTTP_RETRY_AFTER_MAX`), then `FetchError`; other 4xx fail at once;
+* limits on everything a source sends: a body is streamed and cut off past `HTTP_MAX_RESPONSE_BYTES` on
+  the wire and `HTTP_MAX_DECODED_BYTES` after gzip/deflate decoding (a compression bomb stops early and
+  is never stored); one request, retries included, ends by `HTTP_REQUEST_DEADLINE` however slowly the
+  server drips; a source run ends by its run deadline (`Settings.run_deadline`), after which requests
+  fail at once; after `HTTP_HOST_FAILURE_LIMIT` consecutive failed requests a host is not asked again
+  in this run (a hanging register costs minutes, not days);
 * provenance: every 200 body is stored content-addressed under `captures_dir/<sha[:2]>/<sha>` and a
   `RawCapture` row is committed in its own short transaction, so a record traces to its bytes even when
   the later merge fails;
@@ -21,15 +27,16 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import charset_normalizer
+import httpcore
 import httpx
 from sqlmodel import select
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_any
 from tenacity.wait import wait_exponential_jitter
 
 from catalog.db import session_scope
@@ -39,7 +46,8 @@ from scrapers.replay import ReplayDir, ReplayWriter, canonical_url
 
 log = logging.getLogger(__name__)
 
-RETRY_AFTER_CAP = 120.0   # seconds; a server asking for longer is treated like any other failure
+MAX_REDIRECTS = 10
+ACCEPT_ENCODING = "gzip, deflate"   # what _BodyDecoder decodes (bounded); anything else is refused
 
 
 class FetchError(Exception):
@@ -50,6 +58,33 @@ class FetchError(Exception):
         self.url = url
         self.reason = reason
         self.status_code = status_code
+
+
+class ResponseTooLarge(FetchError):
+    """The body passed a size limit; nothing of it is stored."""
+
+
+class DeadlineExceeded(FetchError):
+    """The request (or the whole source run) ran out of time."""
+
+
+class RunDeadlineExceeded(DeadlineExceeded):
+    """The source run's deadline has passed: the request was not sent."""
+
+
+class UndecodableBody(FetchError):
+    """A text body that is neither its declared charset nor a repairable mix (reported, never guessed)."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When a request must be over (time.monotonic) and the limit that says so (for messages)."""
+
+    at: float
+    label: str
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
 
 
 class _Transient(Exception):
@@ -73,22 +108,84 @@ class Response:
 
     @property
     def text(self) -> str:
-        return decode_body(self.content, self.headers.get("content-type"))
+        """The body as text; raises UndecodableBody rather than silently replacing characters."""
+        return decode_text(self.content, self.headers.get("content-type"), self.url).text
 
     def json(self) -> Any:
         return json.loads(self.content)
 
 
-def decode_body(content: bytes, content_type: str | None) -> str:
+@dataclass(frozen=True)
+class DecodedText:
+    text: str
+    encoding: str
+    repaired_bytes: int = 0    # bytes invalid in UTF-8 that were read as cp1250
+
+
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
+_ESCAPED = re.compile("[\udc80-\udcff]+")     # undecodable bytes, as surrogateescape keeps them
+# Polish registers are UTF-8, windows-1250 or ISO-8859-2; detection never picks a western codepage.
+_SINGLE_BYTE_CANDIDATES = ("cp1250", "iso8859_2")
+_POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
+
+
+def decode_body(content: bytes, content_type: str | None, url: str = "") -> str:
     """Charset from the Content-Type header when it is there and works; otherwise detect it."""
-    match = re.search(r"charset=[\"']?([\w.:-]+)", content_type or "", re.IGNORECASE)
-    if match:
+    return decode_text(content, content_type, url).text
+
+
+def decode_text(content: bytes, content_type: str | None, url: str = "") -> DecodedText:
+    """Decode strictly in the declared charset; else UTF-8 with stray cp1250 bytes repaired (a page
+    assembled from two systems, logged); else a detected Polish single-byte charset; else raise
+    UndecodableBody. Never a silent U+FFFD."""
+    match = _CHARSET.search(content_type or "")
+    declared = match.group(1).lower() if match else None
+    if declared:
         try:
-            return content.decode(match.group(1))
-        except (LookupError, UnicodeDecodeError):
+            return DecodedText(content.decode(declared), declared)
+        except LookupError:
+            declared = None
+        except UnicodeDecodeError:
             pass
-    best = charset_normalizer.from_bytes(content).best()
-    return str(best) if best is not None else content.decode("utf-8", errors="replace")
+    escaped = content.decode("utf-8", "surrogateescape")
+    invalid = sum(len(run) for run in _ESCAPED.findall(escaped))
+    if not invalid:
+        return DecodedText(escaped, "utf-8")
+    valid_multibyte = sum(1 for ch in escaped if "\x7f" < ch < "\udc80" or ch > "\udcff")
+    if valid_multibyte >= invalid:
+        return _repaired_utf8(escaped, invalid, url)
+    detected = _detect_single_byte(content)
+    if detected is None:
+        raise UndecodableBody(url, f"body is not valid {declared or 'UTF-8'} and its charset cannot be "
+                                   f"detected ({invalid} undecodable bytes)")
+    log.warning("%s: body is not %s; decoded as %s", url, declared or "UTF-8", detected.encoding)
+    return detected
+
+
+def _detect_single_byte(content: bytes) -> DecodedText | None:
+    """The Polish single-byte charset that reads the body strictly with the most Polish letters and the
+    fewest stray symbols (the two differ exactly on ą, ś, ź and their capitals)."""
+    best: tuple[int, DecodedText] | None = None
+    for encoding in _SINGLE_BYTE_CANDIDATES:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        high = [ch for ch in text if ch > "\x7f"]
+        score = sum(1 if ch in _POLISH_LETTERS else -1 for ch in high)
+        if best is None or score > best[0]:
+            best = (score, DecodedText(text, encoding))
+    return best[1] if best else None
+
+
+def _repaired_utf8(escaped: str, invalid: int, url: str) -> DecodedText:
+    try:
+        text = _ESCAPED.sub(lambda m: m.group().encode("utf-8", "surrogateescape").decode("cp1250"), escaped)
+    except UnicodeDecodeError as exc:
+        raise UndecodableBody(url, f"body mixes UTF-8 with bytes of no known charset ({invalid} "
+                                   "undecodable bytes)") from exc
+    log.warning("%s: %d byte(s) outside UTF-8 read as windows-1250", url, invalid)
+    return DecodedText(text, "utf-8+cp1250", invalid)
 
 
 def json_body(payload: Any) -> bytes:
@@ -133,6 +230,149 @@ class HostRateLimiter:
 DEFAULT_LIMITER = HostRateLimiter()
 
 
+# -- time and size limits below httpx ---------------------------------------------------------------
+
+# The monotonic time by which the request running in this thread must be over. Read by _DeadlineStream on
+# every socket operation, so connect, TLS, headers and body all end by then, however slowly bytes drip.
+_DEADLINE = threading.local()
+
+
+def _clamp(timeout: float | None) -> float | None:
+    at = getattr(_DEADLINE, "at", None)
+    if at is None:
+        return timeout
+    remaining = at - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("request deadline reached")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _clamp(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def deadline_transport() -> httpx.HTTPTransport:
+    """httpx's own transport on a connection pool whose sockets obey the per-request deadline.
+    (httpx 0.28 has no public hook for a network backend; the pool attribute is pinned with httpx.)"""
+    transport = httpx.HTTPTransport()
+    transport._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                              network_backend=_DeadlineBackend())
+    return transport
+
+
+class _ZlibStage:
+    """One gzip or deflate layer, decompressed at most `limit` bytes at a time (zlib's max_length)."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.encoding, self.limit, self.produced = encoding, limit, 0
+        self._zlib: Any = None
+
+    def feed(self, data: bytes) -> bytes:
+        if self._zlib is None:
+            self._zlib = zlib.decompressobj(self._wbits(data))
+        out = []
+        while data and not self._zlib.eof:
+            out.append(self._take(self._zlib.decompress(data, self.limit - self.produced + 1)))
+            data = self._zlib.unconsumed_tail
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        if self._zlib is None or self._zlib.eof:
+            return b""
+        return self._take(self._zlib.flush(self.limit - self.produced + 1))
+
+    def _take(self, chunk: bytes) -> bytes:
+        self.produced += len(chunk)
+        if self.produced > self.limit:
+            raise _Oversize("decoded")
+        return chunk
+
+    def _wbits(self, head: bytes) -> int:
+        if self.encoding in ("gzip", "x-gzip"):
+            return 16 + zlib.MAX_WBITS
+        # "deflate" should be zlib-wrapped, some servers send it raw: the zlib header says which.
+        wrapped = len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+        return zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS
+
+
+class _Oversize(Exception):
+    def __init__(self, where: str) -> None:
+        super().__init__(where)
+        self.where = where
+
+
+class _BodyDecoder:
+    """Undo Content-Encoding layers (applied in header order, undone in reverse) within a size limit."""
+
+    def __init__(self, content_encoding: str | None, limit: int) -> None:
+        names = [e.strip().lower() for e in (content_encoding or "").split(",") if e.strip()]
+        names = [n for n in names if n != "identity"]
+        unknown = [n for n in names if n not in ("gzip", "x-gzip", "deflate")]
+        if unknown:
+            raise ValueError(f"unsupported Content-Encoding {', '.join(unknown)!r} (we ask for {ACCEPT_ENCODING})")
+        self.stages = [_ZlibStage(n, limit) for n in reversed(names)]
+        self.limit = limit
+        self.body = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        for stage in self.stages:
+            data = stage.feed(data)
+        self._append(data)
+
+    def finish(self) -> bytes:
+        for i, stage in enumerate(self.stages):
+            tail = stage.finish()
+            for later in self.stages[i + 1:]:
+                tail = later.feed(tail)
+            self._append(tail)
+        return bytes(self.body)
+
+    def _append(self, data: bytes) -> None:
+        if len(self.body) + len(data) > self.limit:
+            raise _Oversize("decoded")
+        self.body += data
+
+
+@dataclass
+class _Reply:
+    status_code: int
+    headers: httpx.Headers
+    content: bytes = b""
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -167,6 +407,13 @@ class HttpClient:
         self.replay = ReplayDir(replay_dir) if replay_dir else None
         self.recorder = ReplayWriter(record_dir) if record_dir else None
         self.requests_sent = 0   # network requests actually made (retries included)
+        # The run's deadline starts with its client: one client serves one source run.
+        run_seconds = settings.run_deadline(source_key)
+        self.run_ends = None if run_seconds is None else time.monotonic() + run_seconds
+        self.run_label = (f"the {run_seconds or 0:g} s deadline of this {source_key} run "
+                          f"({source_key.upper().replace('-', '_')}_RUN_DEADLINE or SOURCE_RUN_DEADLINE)")
+        self.deadline_reached = False
+        self._host_failures: dict[str, int] = {}
         self._transport = transport
         self._http: httpx.Client | None = None
         self._lock = threading.Lock()
@@ -224,52 +471,153 @@ class HttpClient:
                     self.recorder.add(method, url, reply.content, reply.headers.get("content-type"), body)
         return response
 
-    def _send_with_retries(self, method: str, url: str, body: bytes | None, headers: dict) -> httpx.Response:
+    def _send_with_retries(self, method: str, url: str, body: bytes | None, headers: dict) -> _Reply:
+        host = httpx.URL(url).host
+        self._check_host(url, host)
+        budget = self._budget(url)
         exponential = wait_exponential_jitter(multiplier=self.backoff, max=60, jitter=self.backoff)
+        cap = self.settings.http_retry_after_max
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Transient) and exc.retry_after is not None:
-                return min(exc.retry_after, RETRY_AFTER_CAP)
+                return min(exc.retry_after, cap)
             return exponential(state)
+
+        def out_of_time(state: RetryCallState) -> bool:
+            return state.upcoming_sleep >= budget.remaining()
 
         def log_retry(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             log.warning("%s %s failed (%s), retry %d", method, url, exc, state.attempt_number)
 
-        retrying = Retrying(stop=stop_after_attempt(max(1, self.settings.http_retries)), wait=wait,
+        attempts = max(1, self.settings.http_retries)
+        retrying = Retrying(stop=stop_any(stop_after_attempt(attempts), out_of_time), wait=wait,
                             retry=retry_if_exception_type(_Transient), before_sleep=log_retry, reraise=True)
         try:
-            return retrying(self._send_once, method, url, body, headers)
+            reply = retrying(self._send_once, method, url, body, headers, budget)
         except _Transient as exc:
-            raise FetchError(url, f"{exc.reason} after {self.settings.http_retries} attempts",
-                             exc.status_code) from exc
+            self._host_failed(host)
+            done = retrying.statistics.get("attempt_number", attempts)
+            why = "" if done >= attempts else f"; no time for another attempt within {budget.label}"
+            if exc.retry_after is not None and exc.retry_after > cap:
+                why += f"; the server asked to wait {exc.retry_after:.0f} s (Retry-After, we wait at most {cap:g} s)"
+            raise FetchError(url, f"{exc.reason} after {done} attempt(s){why}", exc.status_code) from exc
+        except DeadlineExceeded:
+            self._host_failed(host)
+            raise
+        with self._lock:
+            self._host_failures[host] = 0
+        return reply
 
-    def _send_once(self, method: str, url: str, body: bytes | None, headers: dict) -> httpx.Response:
+    def _budget(self, url: str) -> Budget:
+        """The time left for one request: HTTP_REQUEST_DEADLINE, or less when the run ends sooner."""
+        now = time.monotonic()
+        budget = Budget(now + self.settings.http_request_deadline,
+                        f"HTTP_REQUEST_DEADLINE={self.settings.http_request_deadline:g} s")
+        if self.run_ends is None or self.run_ends >= budget.at:
+            return budget
+        if self.run_ends <= now:
+            self.deadline_reached = True
+            raise RunDeadlineExceeded(url, f"not sent: {self.run_label} has passed")
+        return Budget(self.run_ends, self.run_label)
+
+    def _check_host(self, url: str, host: str) -> None:
+        limit = self.settings.http_host_failure_limit
+        failures = self._host_failures.get(host, 0)
+        if limit > 0 and failures >= limit:
+            raise FetchError(url, f"not sent: the last {failures} requests to {host} failed "
+                                  f"(HTTP_HOST_FAILURE_LIMIT={limit})")
+
+    def _host_failed(self, host: str) -> None:
+        with self._lock:
+            self._host_failures[host] = self._host_failures.get(host, 0) + 1
+
+    def _deadline_error(self, url: str, budget: Budget) -> DeadlineExceeded:
+        if budget.label == self.run_label:
+            self.deadline_reached = True
+            return RunDeadlineExceeded(url, f"no complete answer before {budget.label} passed")
+        return DeadlineExceeded(url, f"no complete answer within {budget.label}")
+
+    def _send_once(self, method: str, url: str, body: bytes | None, headers: dict, budget: Budget) -> _Reply:
         self.limiter.wait(httpx.URL(url).host, self.delay)
+        if budget.remaining() <= 0:
+            raise self._deadline_error(url, budget)
         with self._lock:
             self.requests_sent += 1
+        _DEADLINE.at = budget.at
         try:
-            reply = self._client().request(method, url, content=body, headers=headers)
+            return self._exchange(method, url, body, headers)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            if budget.remaining() <= 0:
+                raise self._deadline_error(url, budget) from exc
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise FetchError(url, f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            _DEADLINE.at = None
+
+    def _exchange(self, method: str, url: str, body: bytes | None, headers: dict) -> _Reply:
+        """Send and read one answer, following redirects by hand so no body is read without limits."""
+        client = self._client()
+        request = client.build_request(method, url, content=body, headers=headers)
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = client.send(request, stream=True)
+            try:
+                if reply.next_request is None:
+                    return self._accept(reply, url)
+                request = reply.next_request
+            finally:
+                reply.close()
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _accept(self, reply: httpx.Response, url: str) -> _Reply:
         status = reply.status_code
         if status == 429 or status >= 500:
             raise _Transient(f"HTTP {status}", status, _retry_after(reply.headers.get("retry-after")))
         if status >= 400:
             raise FetchError(url, f"HTTP {status}", status)
-        return reply
+        content = b"" if status == 304 else self._read_limited(reply, url)
+        return _Reply(status, reply.headers, content)
+
+    def _read_limited(self, reply: httpx.Response, url: str) -> bytes:
+        """Stream the body, stopping as soon as it passes the wire or the decoded size limit."""
+        wire_limit, decoded_limit = self.settings.http_max_response_bytes, self.settings.http_max_decoded_bytes
+        declared = reply.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > wire_limit:
+            raise ResponseTooLarge(url, f"response of {int(declared)} bytes is over the limit of {wire_limit} "
+                                        "bytes (HTTP_MAX_RESPONSE_BYTES)", reply.status_code)
+        encoding = reply.headers.get("content-encoding")
+        try:
+            decoder = _BodyDecoder(encoding, decoded_limit)
+        except ValueError as exc:
+            raise FetchError(url, str(exc), reply.status_code) from exc
+        received = 0
+        try:
+            for chunk in reply.iter_raw():
+                received += len(chunk)
+                if received > wire_limit:
+                    raise _Oversize("wire")
+                decoder.feed(chunk)
+            return decoder.finish()
+        except _Oversize as exc:
+            if exc.where == "wire":
+                reason = f"response passed the limit of {wire_limit} bytes (HTTP_MAX_RESPONSE_BYTES); cut off"
+            else:
+                reason = (f"{encoding} body decodes to more than {decoded_limit} bytes "
+                          f"(HTTP_MAX_DECODED_BYTES) from {received} bytes received; cut off")
+            raise ResponseTooLarge(url, reason, reply.status_code) from exc
+        except zlib.error as exc:
+            raise FetchError(url, f"corrupt {encoding} body: {exc}", reply.status_code) from exc
 
     def _client(self) -> httpx.Client:
         with self._lock:
             if self._http is None:
                 self._http = httpx.Client(
-                    headers={"User-Agent": self.settings.user_agent},
+                    headers={"User-Agent": self.settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
                     timeout=self.settings.http_timeout,
-                    follow_redirects=True,
-                    transport=self._transport,
+                    follow_redirects=False,
+                    transport=self._transport or deadline_transport(),
                 )
             return self._http
 
