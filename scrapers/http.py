@@ -172,6 +172,8 @@ def _detect_single_byte(content: bytes) -> DecodedText | None:
         except UnicodeDecodeError:
             continue
         high = [ch for ch in text if ch > "\x7f"]
+        if any(ch <= "\x9f" for ch in high):    # C1 controls: bytes this charset leaves undefined
+            continue
         score = sum(1 if ch in _POLISH_LETTERS else -1 for ch in high)
         if best is None or score > best[0]:
             best = (score, DecodedText(text, encoding))
