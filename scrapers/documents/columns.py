@@ -35,7 +35,14 @@ KRS, NIP, REGON = "krs", "nip", "regon"
 PHONE, EMAIL, WWW = "phone", "email", "www"
 NOTES = "notes"
 POSTAL_CODE, LOCALITY, STREET, BUILDING, FLAT = "postal_code", "locality", "street", "building", "flat"
-ADMIN = "admin"                       # powiat / gmina / województwo columns
+ADMIN = "admin"                       # województwo and other administrative columns
+POWIAT, GMINA = "powiat", "gmina"
+HOME_TYPE = "home_type"               # "typ domu" of a DPS / ŚDS
+PLACES, PLACES_FREE = "places", "places_free"
+RESIDENTS, WAITING = "residents", "waiting"
+EPUAP, E_DELIVERY = "epuap", "e_delivery"
+HEAD = "head"                         # kierownik / dyrektor
+COUNT_FIELDS = frozenset({PLACES, PLACES_FREE, RESIDENTS, WAITING})
 ENTITY_FIELDS = frozenset({NAME, NAME_ADDRESS, OPERATOR})
 
 _DECISION = {"decyzja", "decyzji", "decyzje", "decyzjach", "dec", "postanowienie", "postanowienia"}
@@ -56,18 +63,24 @@ _NAME = {
 _ADDRESS = {"adres", "adresu", "adresy", "siedziba", "siedziby", "lokalizacja", "lokalizacji", "adresowe"}
 _CONTACT = {"teleadresowe", "kontaktowe", "kontakt", "kontaktu", "teleadresowy"}
 _PHONE = {"telefon", "telefonu", "telefony", "telefoniczny", "tel", "komorkowy", "komorka"}
-_EMAIL = {"email", "mail", "elektroniczna", "elektronicznej", "emaila"}
+_EMAIL = {"email", "mail", "elektroniczna", "elektronicznej", "emaila", "mailowy", "mailowa"}
+_EPUAP = {"epuap", "skrytki", "skrytka"}
 _WWW = {"www", "strona", "strony", "internetowa", "internetowej", "url", "witryna"}
 _NOTES = {"uwagi", "uwaga", "status", "statusu", "adnotacje", "informacje", "stan"}
 _CLOSED = {"zakonczenia", "likwidacji", "wykreslenia", "wykreslono", "zamkniecia", "skreslenia"}
 _STARTED = {"rozpoczecia", "utworzenia", "powstania", "uruchomienia"}
-_ADMIN = {"powiat", "powiatu", "gmina", "gminy", "wojewodztwo", "wojewodztwa"}
+_ADMIN = {"wojewodztwo", "wojewodztwa"}
+_POWIAT = {"powiat", "powiatu", "starostwo"}
+_GMINA = {"gmina", "gminy", "miasto"}
+_PLACES = {"miejsc", "miejsca", "ilosc", "liczba"}
+_HEAD = {"kierownik", "dyrektor", "kierownika", "dyrektora"}
 _LP = {"lp", "l", "p", "nr", "porz", "porzadkowy", "poz", "pozycja", "numer", "n", "lplp"}
 _IDS = {"krs": KRS, "nip": NIP, "regon": REGON}
 
 VOCABULARY = sorted(
     _DECISION | _NUMBER | _DATE | _VALID | _ENTRY | _OPERATOR | _NAME | _ADDRESS | _CONTACT | _PHONE
-    | _EMAIL | _WWW | _NOTES | _CLOSED | _STARTED | _ADMIN | set(_IDS)
+    | _EMAIL | _WWW | _NOTES | _CLOSED | _STARTED | _ADMIN | _POWIAT | _GMINA | _PLACES | _HEAD | _EPUAP
+    | set(_IDS) | {"typ", "wolnych", "mieszkancow", "oczekujacych", "edoreczenia"}
     | {"kod", "pocztowy", "pocztowa", "miejscowosc", "miejscowosci", "miasto", "ulica", "budynku", "domu",
        "lokalu", "mieszkania", "nadania", "przyznania", "okres", "termin", "od", "do", "integracji",
        "spolecznej", "aktywnosci", "zawodowej", "fax", "faks"}
@@ -99,7 +112,7 @@ def words(label: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def map_label(label: str) -> str | None:
     """The field a header label stands for, or None when we do not know it."""
-    tokens = set(words(label))
+    tokens = set(words(label[:90]))   # long labels explain themselves after the first words
     if not tokens:
         return None
     base = _base_field(tokens - _OPERATOR)
@@ -118,6 +131,17 @@ def _operator_field(base: str | None) -> str | None:
 
 def _base_field(t: set[str]) -> str | None:   # one flat list of ordered rules reads best
     ids = [field for word, field in _IDS.items() if word in t]
+    early = _home_and_count_field(t)
+    if early:
+        return early
+    if len([group for group in (_PHONE, _EMAIL, _EPUAP, _CONTACT) if t & group]) >= 2:
+        return CONTACT   # "dane teleadresowe (nr telefonu, adres e-mail, e-PUAP)"
+    if t & _EPUAP:
+        return EPUAP
+    if "edoreczenia" in t:
+        return E_DELIVERY
+    if t & _PHONE and t & {"nazwa", "nazwy"}:
+        return NAME      # "Nazwa Domu Pomocy Społecznej, telefon": the name cell carries the phone
     if t & _EMAIL:
         return EMAIL
     if t & _WWW:
@@ -156,10 +180,37 @@ def _base_field(t: set[str]) -> str | None:   # one flat list of ordered rules r
         return VALID if {"okres", "termin"} & t else NOTES
     if t & _ADMIN:
         return ADMIN
+    if t & _HEAD:
+        return HEAD
+    if t & _POWIAT:
+        return POWIAT
+    if t & _GMINA:
+        return GMINA
     if t & _NAME:
         return NAME
     if t <= _LP:
         return LP
+    return None
+
+
+def _home_and_count_field(t: set[str]) -> str | None:
+    """DPS / ŚDS lists: "typ domu", "liczba miejsc", "ilość wolnych miejsc", "liczba mieszkańców"."""
+    counted = bool(t & {"miejsc", "miejsca"} and t & {"liczba", "ilosc"})
+    if "typ" in t and t & {"domu", "dom"} and not counted:
+        return HOME_TYPE
+    if not t & (_NAME | _ADDRESS | {"nazwa", "nazwy"}):
+        if t & {"gmina", "gminy"}:
+            return GMINA    # "Miasto/Gmina", before the "miasto" of a locality column
+        if t & {"powiat", "powiatu"}:
+            return POWIAT
+    if "wolnych" in t:
+        return PLACES_FREE
+    if "oczekujacych" in t:
+        return WAITING
+    if "mieszkancow" in t and t & _PLACES:
+        return RESIDENTS
+    if t & {"miejsc", "miejsca"} and not t & (_NAME | _ADDRESS):
+        return PLACES
     return None
 
 

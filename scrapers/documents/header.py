@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 from scrapers.documents import columns as col
@@ -20,6 +20,7 @@ class Header:
     labels: list[str]          # combined label per column ("Instytucja tworząca / NIP")
     fields: list[str | None]   # mapped field per column
     rows: list[Row]            # the header rows as found, to skip their repetitions on later pages
+    groups: dict[str, list[int]] = field(default_factory=dict)   # count field -> its month columns
 
     def column(self, field: str) -> int | None:
         return self.fields.index(field) if field in self.fields else None
@@ -48,9 +49,30 @@ def _grow(table: Table, start: int) -> Header:
         end += 1
     rows = table[start:end]
     labels = [_combine([row[c] for row in rows]) for c in range(len(table[start]))]
-    if end < len(table) and is_column_numbers(table[end]):
+    while end < len(table) and (is_column_numbers(table[end]) or is_numbering_row(table[end], table[end - 1])):
+        rows = rows + [table[end]]   # "I II III … XII" under a merged "Liczba mieszkańców": month columns
         end += 1
-    return Header(start, end, labels, col.map_header(labels), rows)
+    return Header(start, end, labels, col.map_header(labels), rows, _groups(labels))
+
+
+def _groups(labels: list[str]) -> dict[str, list[int]]:
+    """Columns under one merged parent label ("Liczba wolnych miejsc" over months I–XII) per count field."""
+    groups: dict[str, list[int]] = {}
+    first: dict[str, str] = {}
+    for index, label in enumerate(labels):
+        name = col.map_label(label) if label else None
+        if name in col.COUNT_FIELDS and first.setdefault(name, label) == label:
+            groups.setdefault(name, []).append(index)
+    return groups
+
+
+_ROMAN_OR_NUMBER = re.compile(r"(?:[IVXLC]{1,5}|\d{1,2})\.?", re.IGNORECASE)
+
+
+def is_numbering_row(row: Row, above: Row) -> bool:
+    """A row under the header that numbers columns (1 2 3 or I II III), repeating merged labels elsewhere."""
+    numbered = [cell for cell, parent in zip(row, above) if cell and cell != parent]
+    return len(numbered) >= 2 and all(_ROMAN_OR_NUMBER.fullmatch(cell) for cell in numbered)
 
 
 def _continues_header(parent: Row, child: Row) -> bool:
@@ -79,3 +101,45 @@ def is_column_numbers(row: Row) -> bool:
     """The "1 2 3 4 …" row many offices put under the header."""
     values = [cell for cell in row if cell]
     return len(values) >= 2 and all(re.fullmatch(r"\d{1,2}\.?", v) for v in values) and len(set(values)) == len(values)
+
+
+_EMAIL_LIKE = re.compile(r"[\w.+\-]+@[\w\-]+\.\w")
+_POSTAL_LIKE = re.compile(r"\b\d{2}\s?-\s?\d{3}\s+\w")
+_HEAD_LIKE = re.compile(r"\((?:p\.?\s?o\.?\s*)?(?:kierownik|dyrektor)\w*\)", re.IGNORECASE)
+_MIN_DATA_ROWS = 3
+
+
+def infer_header(table: Table) -> Header | None:
+    """A table with no header row (a .doc list: lp | name and address | phone | e-mail | head): each column's
+    field from what its cells hold. Needs a column of names with postal addresses to be a list at all."""
+    data = [(i, row) for i, row in enumerate(table) if len({cell for cell in row if cell}) >= 3]
+    if len(data) < _MIN_DATA_ROWS:
+        return None
+    width = len(table[0])
+    fields: list[str | None] = []
+    for c in range(width):
+        values = [row[c] for _, row in data if row[c]]
+        fields.append(_field_by_content(values, len(data)) if values else None)
+    if col.NAME_ADDRESS not in fields:
+        return None
+    start = data[0][0]
+    seen: set[str] = set()
+    fields = [f if f and not (f in seen or seen.add(f)) else None for f in fields]
+    return Header(start, start, [""] * width, fields, [])
+
+
+def _field_by_content(values: list[str], rows: int) -> str | None:
+    def share(pattern: re.Pattern[str]) -> float:
+        return sum(1 for v in values if pattern.search(v)) / rows
+    if share(_EMAIL_LIKE) >= 0.5:
+        return col.EMAIL
+    if share(_POSTAL_LIKE) >= 0.5:
+        return col.NAME_ADDRESS
+    if share(_HEAD_LIKE) >= 0.5:
+        return col.HEAD
+    phone_like = sum(1 for v in values if len(re.sub(r"\D", "", v)) >= 9 and not re.search(r"[a-zA-Z]{4}", v))
+    if phone_like / rows >= 0.5:
+        return col.PHONE
+    if all(re.fullmatch(r"\d{1,4}\.?", v) for v in values):
+        return col.LP
+    return None

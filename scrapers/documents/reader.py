@@ -8,10 +8,11 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from scrapers.documents.csv import read_csv
+from scrapers.documents.doc import read_doc
 from scrapers.documents.docx import read_docx
 from scrapers.documents.html import read_html
 from scrapers.documents.ods import read_ods
-from scrapers.documents.pdf import read_pdf
+from scrapers.documents.pdf import pdf_leading_text, read_pdf
 from scrapers.documents.tables import Table, UnreadableDocument
 from scrapers.documents.xls import read_xls
 from scrapers.documents.xlsx import read_xlsx
@@ -20,16 +21,16 @@ log = logging.getLogger(__name__)
 
 READERS: dict[str, Callable[[bytes], list[Table]]] = {
     "html": read_html, "pdf": read_pdf, "docx": read_docx, "xlsx": read_xlsx,
-    "xls": read_xls, "ods": read_ods, "odt": read_ods, "csv": read_csv,
+    "xls": read_xls, "doc": read_doc, "ods": read_ods, "odt": read_ods, "csv": read_csv,
 }
 FORMAT_LABELS = {
-    "html": "HTML", "pdf": "PDF", "docx": "DOCX", "xlsx": "XLSX", "xls": "XLS", "ods": "ODS",
+    "html": "HTML", "pdf": "PDF", "docx": "DOCX", "xlsx": "XLSX", "xls": "XLS", "doc": "DOC", "ods": "ODS",
     "odt": "ODT", "csv": "CSV",
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _EXTENSIONS = {
     ".html": "html", ".htm": "html", ".xhtml": "html", ".pdf": "pdf", ".docx": "docx", ".xlsx": "xlsx",
-    ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".odt": "odt", ".csv": "csv", ".txt": "csv",
+    ".xlsm": "xlsx", ".xls": "xls", ".doc": "doc", ".ods": "ods", ".odt": "odt", ".csv": "csv", ".txt": "csv",
     ".tsv": "csv",
 }
 _CONTENT_TYPES = {
@@ -52,6 +53,19 @@ def read_tables(data: bytes, filename: str = "", content_type: str = "") -> list
     except Exception as exc:   # any library failure on a broken file is a reason to report, not a crash
         log.debug("reading %s as %s failed", filename, kind, exc_info=True)
         raise UnreadableDocument(f"uszkodzony lub nieczytelny plik {FORMAT_LABELS[kind]}: {_reason(exc)}") from exc
+
+
+def read_leading_text(data: bytes, filename: str = "", content_type: str = "") -> str:
+    """Text a document prints above its first table (a PDF's title with "wg stanu na …"), or "".
+
+    Spreadsheets and .doc files keep their titles inside the table, so only PDFs need this."""
+    try:
+        if detect_format(data, filename, content_type) != "pdf":
+            return ""
+        return pdf_leading_text(data)
+    except Exception:   # the title is a nicety: a document whose tables read must not fail on it
+        log.debug("no leading text from %s", filename, exc_info=True)
+        return ""
 
 
 def detect_format(data: bytes, filename: str = "", content_type: str = "") -> str:
@@ -98,11 +112,11 @@ def _zip_format(data: bytes) -> str:
 
 
 def _ole_format(data: bytes) -> str:
-    """Old Office containers: .xls we read; .doc and encrypted OOXML we can only name."""
+    """Old Office containers: .xls and .doc (through antiword) we read; encrypted OOXML we can only name."""
     if "EncryptedPackage".encode("utf-16-le") in data:
         raise UnreadableDocument("plik jest chroniony hasłem")
     if "WordDocument".encode("utf-16-le") in data:
-        raise UnreadableDocument("format DOC (Word 97–2003) nie jest obsługiwany — zapisz go jako DOCX lub PDF")
+        return "doc"
     return "xls"
 
 

@@ -10,15 +10,19 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from catalog.phones import normalise_phones
+from catalog.types import InstitutionType
 from geo.address import parse_address
 from scrapers.documents import columns as col
+from scrapers.documents import institutions as inst
 from scrapers.documents.dates import add_years, find_dates, parse_date, parse_period
-from scrapers.documents.header import Header, find_header, is_column_numbers, row_score
+from scrapers.documents.header import Header, find_header, infer_header, is_column_numbers, row_score
 from scrapers.documents.identifiers import check_identifier, find_labelled, strip_labelled
-from scrapers.documents.reader import read_tables
+from scrapers.documents.reader import read_leading_text, read_tables
 from scrapers.documents.tables import Row, Table, UnreadableDocument
 
-KINDS = ("cis", "kis", "zaz", "wtz", "owes", "ps")
+LEGACY_KINDS = ("cis", "kis", "zaz", "wtz", "owes", "ps")   # registers with CIS/KIS sections and statuses
+MIXED_KINDS = ("mixed", "auto")                              # each row typed by its own name
+KINDS = (*LEGACY_KINDS, *(t.value for t in InstitutionType if t.value not in LEGACY_KINDS), *MIXED_KINDS)
 CIS_STATUS_YEARS = 5
 _CLOSED_MARKERS = (
     "wykresl", "skreslon", "zakonczyl", "zakonczyla", "zakonczenie dzialalnosci", "zlikwidowan",
@@ -37,6 +41,14 @@ _FAX_LINE = re.compile(r"^\s*fa[xk]s?\b", re.IGNORECASE)
 _HOUSE_NUMBER_END = re.compile(r"\s\d+[a-zA-Z]?(?:\s?/\s?\d+[a-zA-Z]?)?$")
 _POSTAL = re.compile(r"\b\d{2}\s?-\s?\d{3}\b")
 _STREET_START = re.compile(r"^\s*(?:ul|al|pl|os|aleja|ulica|plac|osiedle)\.?\s", re.IGNORECASE)
+# A street inside a name line: "Dom Pomocy Społecznej w TORUNIU ul. Szosa Chełmińska 220".
+_STREET_INSIDE = re.compile(r"[\s,]+(?=(?:ul|al|os|pl)\.\s?\w)", re.IGNORECASE)
+# A phone written into a name cell: "(52) 389-70-51", "(54) 272-00-15 lub 451-76-20".
+_PHONE_INSIDE = re.compile(r"[\s,]*(\(\d{2,3}\)\s?\d[\d\s\-]{5,}\d(?:\s*(?:lub|oraz|,)\s*\d[\d\s\-]{5,}\d)*)")
+_OPERATOR_LINE = re.compile(r"^\s*[/(](.{4,})[/)]\s*$")        # "/Caritas Diecezji Rzeszowskiej/"
+_EPUAP = re.compile(r"^\s*/?[A-Za-z][\w.\-]*/[\w.\- ]*$")       # "/dpsbochnia/SkrytkaESP"
+_COMMISSIONED = re.compile(r"\b(?:zlecił[ao]?|powierzył[ao]?)\b", re.IGNORECASE)
+_TYPE_ABBREVIATION_LEAD = re.compile(r"^((?:ŚDS|SDS|DPS|OPS|GOPS|MOPS)(?:\s*[-–]\s*\S+)?)\s+(?:w\s+)?(\S.*\s\d+\w?)\s*,?$")
 _DECISION_NOISE = re.compile(
     r"\b(?:decyzj[aiey]|nr|numer|znak|z\s+dnia|z\s+dn|dnia|roku|wojewody\s+\w+)\b\.?", re.IGNORECASE)
 _DECISION_LEFTOVER = re.compile(r"(?:^|\s)(?:z|r\.?)(?=[\s,;]|$)", re.IGNORECASE)   # "… z" / "r." around a removed date
@@ -73,21 +85,51 @@ class RegisterRow:
     warnings: list[str] = field(default_factory=list)
     raw: dict[str, str] = field(default_factory=dict)
     row_number: int = 0
+    # Lists of institutions (DPS, ŚDS, OPS, mixed support bases) say more than registers do.
+    type: str | None = None                       # catalog.types code of this row
+    operator_address: str | None = None
+    emails: list[str] = field(default_factory=list)
+    epuap: str | None = None
+    e_delivery: str | None = None                 # adres do e-Doręczeń
+    head: str | None = None                       # kierownik / dyrektor
+    powiat_name: str | None = None
+    gmina_name: str | None = None
+    scope: str | None = None                      # "gmina" / "powiat": "o zasięgu powiatowym"
+    home_types: list[str] = field(default_factory=list)   # DPS type codes or ŚDS types A–D
+    places_total: int | None = None
+    places_free: int | None = None
+    residents: int | None = None
+    waiting: int | None = None
+    branches: list[dict[str, str | None]] = field(default_factory=list)
+    as_of: date | None = None
+    source_rows: list[int] = field(default_factory=list)   # table rows merged into this institution
 
     def to_json(self) -> dict:
         data = asdict(self)
         out = {key: data[key] for key in _JSON_KEYS}
         out["operator"] = self.operator_name
-        for key in ("decision_date", "entry_date", "valid_until"):
+        for key in ("decision_date", "entry_date", "valid_until", "as_of"):
             out[key] = data[key].isoformat() if data[key] else None
         return {key: out[key] for key in ("name", "operator", *_JSON_KEYS[1:])}
 
 
 _JSON_KEYS = (
-    "name", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs", "nip", "regon",
-    "operator_krs", "operator_nip", "operator_regon", "decision_number", "decision_date", "entry_date",
-    "valid_until", "status", "phones", "email", "www", "warnings",
+    "name", "type", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs", "nip",
+    "regon", "operator_krs", "operator_nip", "operator_regon", "operator_address", "decision_number",
+    "decision_date", "entry_date", "valid_until", "status", "phones", "email", "emails", "www", "epuap",
+    "e_delivery", "head", "powiat_name", "gmina_name", "scope", "home_types", "places_total", "places_free",
+    "residents", "waiting", "branches", "as_of", "warnings",
 )
+
+
+@dataclass
+class _Context:
+    """What section rows and title rows above a row say about it."""
+    powiat: str | None = None
+    scope: str | None = None
+    home_types: list[str] = field(default_factory=list)
+    type: str | None = None
+    as_of: date | None = None
 
 
 def parse_register(data: bytes, filename: str, kind: str, today: date | None = None) -> list[RegisterRow]:
@@ -97,30 +139,43 @@ def parse_register(data: bytes, filename: str, kind: str, today: date | None = N
     tables = read_tables(data, filename)
     if not tables:
         raise UnreadableDocument("nie znaleziono tabeli w dokumencie")
-    return rows_from_tables(tables, kind, today or date.today())
+    return rows_from_tables(tables, kind, today or date.today(), read_leading_text(data, filename))
 
 
-def rows_from_tables(tables: list[Table], kind: str, today: date) -> list[RegisterRow]:
+def rows_from_tables(tables: list[Table], kind: str, today: date, leading_text: str = "") -> list[RegisterRow]:
+    """Rows of every table; `leading_text` is the document's text above its tables (a PDF title)."""
     rows: list[RegisterRow] = []
     header: Header | None = None
     found_header = False
+    context = _Context(as_of=inst.as_of([leading_text]) if leading_text else None)
     for table in tables:
-        own = find_header(table)
+        own = find_header(table) or (infer_header(table) if kind not in LEGACY_KINDS else None)
         if own is not None:
             header, start = own, own.end
+            context.as_of = inst.as_of(_title_texts(table, own)) or context.as_of
         elif header is not None and len(table[0]) == len(header.labels):
             start = 0   # continuation of the previous table on the next page / sheet
         else:
             continue
         found_header = True
-        rows.extend(_rows_of(table, header, start, kind, today))
+        rows.extend(_rows_of(table, header, start, kind, today, context))
     if not found_header:
         raise UnreadableDocument("nie rozpoznano nagłówka tabeli (brak kolumny z nazwą jednostki)")
-    return rows
+    if kind in LEGACY_KINDS:
+        return rows
+    return merge_same_institutions(rows)
 
 
-def _rows_of(table: Table, header: Header, start: int, kind: str, today: date) -> list[RegisterRow]:
+def _title_texts(table: Table, header: Header) -> list[str]:
+    """Title rows above the header and the header's own labels ("wolne miejsca wg. 31.05.2026")."""
+    texts = [cell for row in table[:header.start] for cell in dict.fromkeys(row) if cell]
+    return texts + [label for label in header.labels if label]
+
+
+def _rows_of(table: Table, header: Header, start: int, kind: str, today: date,
+             context: _Context | None = None) -> list[RegisterRow]:
     out: list[RegisterRow] = []
+    context = context or _Context()
     skipping_section = False
     index = start
     while index < len(table):
@@ -134,14 +189,55 @@ def _rows_of(table: Table, header: Header, start: int, kind: str, today: date) -
             continue
         section = _section_text(row, header)
         if section is not None:
-            section_kind = _section_kind(section)
-            if section_kind is not None:   # "Powiat X" headings do not change the kind
-                skipping_section = section_kind != kind
+            if kind in LEGACY_KINDS:
+                section_kind = _section_kind(section)
+                if section_kind is not None:   # "Powiat X" headings do not change the kind
+                    skipping_section = section_kind != kind
+            else:
+                _apply_section(section, context)
             continue
         if skipping_section or _only_lp(row, header):
             continue
-        out.append(build_row(row, header, kind, today, index))
+        if kind not in LEGACY_KINDS and _not_an_institution(row, header):
+            continue
+        out.append(build_row(row, header, kind, today, index, context))
     return out
+
+
+def _apply_section(text: str, context: _Context) -> None:
+    """A section row's value applies to the rows under it: a powiat, a scope, a type of home, a type."""
+    context.as_of = inst.as_of([text]) or context.as_of
+    powiat = inst.section_powiat(text)
+    if powiat:
+        context.powiat = powiat
+        return
+    scope = inst.section_scope(text)
+    context.scope = scope or context.scope
+    types = inst.home_types(text)
+    if types:
+        context.home_types = types
+    kind = inst.classify(text)
+    if kind or types or scope:
+        context.type = kind
+    if not (types or scope or kind):
+        context.home_types = []   # "Miejsca całodobowe": a new section that names no type of home
+
+
+def _not_an_institution(row: Row, header: Header) -> bool:
+    """Totals ("RAZEM", "razem miejsca gminne") and footers have no name, or a sum for a name."""
+    cells = _cells(row, header)
+    name = cells.get(col.NAME) or cells.get(col.NAME_ADDRESS) or cells.get(col.ADDRESS) or ""
+    if not name or inst.SUMMARY.match(name):
+        return True
+    return any(inst.SUMMARY.match(value) for value in row if value and len(value) < 40) and not _POSTAL.search(name)
+
+
+def _cells(row: Row, header: Header) -> dict[str, str]:
+    cells: dict[str, str] = {}
+    for field_name, value in zip(header.fields, row):
+        if field_name and value and field_name not in cells:
+            cells[field_name] = value
+    return cells
 
 
 def _score(header: Header) -> int:
@@ -175,12 +271,12 @@ def _only_lp(row: Row, header: Header) -> bool:
         cell for i, cell in enumerate(row) if cell and header.fields[i] is None and not re.fullmatch(r"\d+\.?", cell))
 
 
-def build_row(row: Row, header: Header, kind: str, today: date, row_number: int) -> RegisterRow:
-    cells: dict[str, str] = {}
-    for field_name, value in zip(header.fields, row):
-        if field_name and value and field_name not in cells:
-            cells[field_name] = value
-    result = RegisterRow(kind=kind, row_number=row_number)
+def build_row(row: Row, header: Header, kind: str, today: date, row_number: int,
+              context: _Context | None = None) -> RegisterRow:
+    cells = _cells(row, header)
+    if col.NAME not in cells and col.NAME_ADDRESS not in cells and cells.get(col.ADDRESS):
+        cells[col.NAME_ADDRESS] = cells.pop(col.ADDRESS)   # "Adres ŚDS oraz filii" holds the name too
+    result = RegisterRow(kind=kind, row_number=row_number, source_rows=[row_number])
     result.raw = {label or f"kolumna {i + 1}": value for i, (label, value) in enumerate(zip(header.labels, row))}
     contact = _Contact()
     _fill_name(result, cells, contact)
@@ -191,6 +287,8 @@ def build_row(row: Row, header: Header, kind: str, today: date, row_number: int)
     _fill_contact(result, cells, contact)
     result.notes = cells.get(col.NOTES)
     _fill_status(result, cells, today)
+    if kind not in LEGACY_KINDS:
+        _fill_institution(result, row, header, cells, context or _Context(), contact)
     if not result.name:
         result.warnings.append("brak nazwy jednostki w wierszu")
     return result
@@ -203,6 +301,9 @@ class _Contact:
     www: list[str] = field(default_factory=list)
     address: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    epuap: list[str] = field(default_factory=list)
+    branches: list[list[str]] = field(default_factory=list)
+    operator: list[str] = field(default_factory=list)
 
 
 def _split_lines(text: str, contact: _Contact) -> list[str]:
@@ -216,6 +317,9 @@ def _split_lines(text: str, contact: _Contact) -> list[str]:
         contact.www.extend(sites)
         line_rest = _WWW.sub(" ", line_wo_mail).strip(" ,;")
         if _FAX_LINE.match(line_rest):
+            continue
+        if _EPUAP.match(line_rest) and not _looks_like_phone(line_rest):
+            contact.epuap.append(line_rest.strip())
             continue
         if _PHONE_LINE.match(line_rest) or (_looks_like_phone(line_rest)):
             contact.phones.append(line_rest)
@@ -236,7 +340,12 @@ def _is_address_line(line: str) -> bool:
 
 def _fill_name(result: RegisterRow, cells: dict[str, str], contact: _Contact) -> None:
     text = cells.get(col.NAME) or cells.get(col.NAME_ADDRESS) or ""
-    name_lines, address_lines = split_name_address(_split_lines(text, contact))
+    lines = _split_lines(text, contact)
+    if result.kind not in LEGACY_KINDS:
+        lines = _split_inline(lines, contact)
+    name_lines, address_lines = split_name_address(lines)
+    if result.kind not in LEGACY_KINDS:
+        address_lines = _take_branches_and_operator(address_lines, contact)
     contact.address.extend(address_lines)
     labelled = find_labelled(" ".join(name_lines))
     for kind, value in labelled.items():
@@ -254,11 +363,57 @@ def split_name_address(lines: list[str]) -> tuple[list[str], list[str]]:
     return name, address
 
 
+def _split_inline(lines: list[str], contact: _Contact) -> list[str]:
+    """Cut phones and streets written into a name line onto lines of their own."""
+    out: list[str] = []
+    for line in lines:
+        phones = _PHONE_INSIDE.findall(line)
+        if phones:
+            contact.phones.extend(p.strip() for p in phones)
+            line = _PHONE_INSIDE.sub(" ", line).strip(" ,;")
+        lead = _TYPE_ABBREVIATION_LEAD.match(line)
+        if lead:                                # "ŚDS Jelcza 219," -> "ŚDS" + "Jelcza 219"
+            out.extend([lead.group(1), lead.group(2)])
+            continue
+        parts = _STREET_INSIDE.split(line, maxsplit=1)
+        out.extend(part.strip(" ,") for part in parts if part.strip(" ,"))
+    return out
+
+
+def _take_branches_and_operator(lines: list[str], contact: _Contact) -> list[str]:
+    """Address lines of the home itself; a "z filią w …" block becomes a branch, "/Caritas …/" the operator.
+
+    After the home's own postal-code line, a line that is not an address starts a new block (a second
+    site, e.g. "Dom Pomocy Społecznej Sucharskiego - Filia")."""
+    own: list[str] = []
+    current: list[str] | None = None
+    seen_postal = False
+    for line in lines:
+        operator = _OPERATOR_LINE.match(line)
+        if operator and (seen_postal or line.strip().startswith("/")):
+            contact.operator.append(operator.group(1).strip())
+            continue
+        if inst.BRANCH_LINE.search(line) or (seen_postal and current is None and not _is_address_line(line)
+                                             and not _HOUSE_NUMBER_END.search(line)):
+            current = [line]
+            contact.branches.append(current)
+            continue
+        if current is not None:
+            current.append(line)
+        else:
+            own.append(line)
+            seen_postal = seen_postal or bool(_POSTAL.search(line))
+    return own
+
+
 def _fill_operator(result: RegisterRow, cells: dict[str, str]) -> None:
     text = cells.get(col.OPERATOR) or cells.get("operator_name_address") or ""
     if not text:
         return
     ignored = _Contact()
+    if result.kind not in LEGACY_KINDS:
+        _fill_operator_of_list(result, text)
+        return
     lines = [line for line in _split_lines(text, ignored) if not _is_address_line(line)]
     for kind, value in find_labelled(text).items():
         cells.setdefault(f"operator_{kind}", value)
@@ -366,6 +521,120 @@ def _fill_status(result: RegisterRow, cells: dict[str, str], today: date) -> Non
         result.status = "expired"
     else:
         result.status = "active"
+
+
+def _fill_operator_of_list(result: RegisterRow, text: str) -> None:
+    """'Burmistrz Biecza zlecił Stowarzyszeniu … ul. Kazimierza Wielkiego 31 38-340 Biecz': the runner and
+    its address. Who commissioned it stays in the raw cell."""
+    commissioned = _COMMISSIONED.split(text, maxsplit=1)
+    runner = commissioned[-1] if len(commissioned) > 1 else text
+    name_lines: list[str] = []
+    address_lines: list[str] = []
+    for line in _split_inline(_split_lines(runner, _Contact()), _Contact()):
+        if address_lines or _is_address_line(line) or (name_lines and _HOUSE_NUMBER_END.search(line)):
+            address_lines.append(line)
+        else:
+            name_lines.append(line)
+    name = " ".join(" ".join(name_lines).split()).strip(" ,;()")
+    result.operator_name = strip_labelled(name) or None
+    result.operator_address = ", ".join(line.strip(" ,()") for line in address_lines) or None
+
+
+def _fill_institution(result: RegisterRow, row: Row, header: Header, cells: dict[str, str], context: _Context,
+                      contact: _Contact) -> None:
+    """Type, home types, places, units, e-addresses and branches of a list of institutions."""
+    own_type = inst.classify(result.name)
+    if result.kind in MIXED_KINDS:
+        result.type = own_type or context.type or InstitutionType.OTHER.value
+    else:
+        result.type = own_type or context.type or result.kind
+    result.as_of = context.as_of
+    result.scope = context.scope
+    cell_types = cells.get(col.HOME_TYPE)
+    result.home_types = (inst.sds_types(cell_types) or inst.home_types(cell_types)) if cell_types else []
+    if not result.home_types and result.type in (InstitutionType.DPS.value, InstitutionType.SDS.value):
+        result.home_types = list(context.home_types)
+    result.places_total = inst.places(_count_cell(row, header, col.PLACES, cells))
+    result.places_free = inst.count(_count_cell(row, header, col.PLACES_FREE, cells))
+    result.residents = inst.count(_count_cell(row, header, col.RESIDENTS, cells))
+    result.waiting = inst.count(_count_cell(row, header, col.WAITING, cells))
+    gmina, powiat_of_gmina = inst.unit_name(cells.get(col.GMINA))
+    powiat, _ = inst.unit_name(cells.get(col.POWIAT))
+    result.gmina_name = gmina
+    result.powiat_name = powiat or powiat_of_gmina or context.powiat
+    result.emails = list(dict.fromkeys(e.lower() for e in _EMAIL.findall(cells.get(col.EMAIL, "")) + contact.emails))
+    result.email = result.emails[0] if result.emails else result.email
+    epuap = [cells[col.EPUAP]] if cells.get(col.EPUAP) else contact.epuap
+    result.epuap = epuap[0].strip() if epuap else None
+    result.e_delivery = cells.get(col.E_DELIVERY) or None
+    result.head = " ".join(cells[col.HEAD].split()) if cells.get(col.HEAD) else None
+    if contact.operator and not result.operator_name:
+        result.operator_name = contact.operator[0]
+    result.branches = [_branch(lines) for lines in contact.branches]
+
+
+def _count_cell(row: Row, header: Header, field_name: str, cells: dict[str, str]) -> str | None:
+    """A count field's value; under a merged label over month columns, the latest month filled in."""
+    columns = header.groups.get(field_name, [])
+    if len(columns) > 1:
+        filled = [row[i] for i in columns if i < len(row) and row[i].strip()]
+        return filled[-1] if filled else None
+    return cells.get(field_name)
+
+
+def _branch(lines: list[str]) -> dict[str, str | None]:
+    first = inst.branch_lead(lines[0])
+    address_lines = ([first] if first else []) + lines[1:]
+    raw = ", ".join(line.strip(" ,") for line in address_lines) or None
+    parsed = parse_address(raw) if raw else None
+    return {
+        "label": " ".join(lines[0].split()),
+        "address_raw": raw,
+        "street": parsed.street if parsed else None,
+        "building": parsed.building if parsed else None,
+        "postal_code": parsed.postal_code if parsed else None,
+        "locality": parsed.locality if parsed else None,
+    }
+
+
+def merge_same_institutions(rows: list[RegisterRow]) -> list[RegisterRow]:
+    """One institution listed on several rows (a second type of home, its 24-hour places, a repeat under
+    another section) becomes one row: home types joined, places added only for a new type of home."""
+    merged: dict[tuple, RegisterRow] = {}
+    out: list[RegisterRow] = []
+    for row in rows:
+        key = _identity(row)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = row
+            out.append(row)
+            continue
+        _absorb(first, row)
+    return out
+
+
+def _identity(row: RegisterRow) -> tuple:
+    where = (row.postal_code, col.fold(row.street or ""), (row.building or "").lower(), col.fold(row.locality or ""))
+    if not any(where):   # a list without addresses: the phone tells two homes of one name apart
+        where = tuple(sorted(p["e164"] or p["raw"] or "" for p in row.phones))
+    return (row.type, col.fold(row.name), where)
+
+
+def _absorb(first: RegisterRow, other: RegisterRow) -> None:
+    new_types = [t for t in other.home_types if t not in first.home_types]
+    if new_types:
+        first.home_types.extend(new_types)
+        for key in ("places_total", "places_free", "residents", "waiting"):
+            extra = getattr(other, key)
+            if extra is not None:
+                setattr(first, key, (getattr(first, key) or 0) + extra)
+    for phone in other.phones:
+        if phone not in first.phones:
+            first.phones.append(phone)
+    for email in other.emails:
+        if email not in first.emails:
+            first.emails.append(email)
+    first.source_rows.extend(other.source_rows)
 
 
 def _default_cis_validity(result: RegisterRow) -> None:

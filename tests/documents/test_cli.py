@@ -13,6 +13,9 @@ JSON_KEYS = {
     "name", "operator", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs", "nip",
     "regon", "operator_krs", "operator_nip", "operator_regon", "decision_number", "decision_date", "entry_date",
     "valid_until", "status", "phones", "email", "www", "warnings",
+    # lists of institutions (DPS, ŚDS, OPS, mixed bases)
+    "type", "operator_address", "emails", "epuap", "e_delivery", "head", "powiat_name", "gmina_name", "scope",
+    "home_types", "places_total", "places_free", "residents", "waiting", "branches", "as_of",
 }
 
 

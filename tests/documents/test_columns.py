@@ -40,7 +40,7 @@ from scrapers.documents.header import find_header
     ("Uwagi", col.NOTES), ("Status", col.NOTES), ("Stan aktywności", col.NOTES),
     ("Data zakończenia działalności", col.CLOSED_DATE),
     ("Kod pocztowy", col.POSTAL_CODE), ("Miejscowość", col.LOCALITY), ("Ulica", col.STREET),
-    ("Nr budynku", col.BUILDING), ("Nr lokalu", col.FLAT), ("Powiat", col.ADMIN),
+    ("Nr budynku", col.BUILDING), ("Nr lokalu", col.FLAT), ("Powiat", col.POWIAT), ("Województwo", col.ADMIN), ("Miasto/Gmina", col.GMINA),
     ("Zakład aktywności zawodowej / nazwa", col.NAME),
     ("Kolor", None), ("", None),
 ])

@@ -165,9 +165,11 @@ def test_json_keys_exactly(fixture_bytes):
     [row, *_] = parse_register(fixture_bytes("cis_register.docx"), "cis_register.docx", "cis", TODAY)
     data = row.to_json()
     assert list(data) == [
-        "name", "operator", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs", "nip",
-        "regon", "operator_krs", "operator_nip", "operator_regon", "decision_number", "decision_date",
-        "entry_date", "valid_until", "status", "phones", "email", "www", "warnings",
+        "name", "operator", "type", "postal_code", "locality", "street", "building", "flat", "address_raw", "krs",
+        "nip", "regon", "operator_krs", "operator_nip", "operator_regon", "operator_address", "decision_number",
+        "decision_date", "entry_date", "valid_until", "status", "phones", "email", "emails", "www", "epuap",
+        "e_delivery", "head", "powiat_name", "gmina_name", "scope", "home_types", "places_total", "places_free",
+        "residents", "waiting", "branches", "as_of", "warnings",
     ]
     assert data["decision_date"] == "2021-03-12" and data["valid_until"] == "2026-03-12"
 
@@ -180,4 +182,4 @@ def test_table_without_a_recognisable_header_is_unreadable():
 
 def test_unknown_kind_is_a_programming_error(fixture_bytes):
     with pytest.raises(ValueError):
-        parse_register(fixture_bytes("kis_register.csv"), "kis_register.csv", "ops", TODAY)
+        parse_register(fixture_bytes("kis_register.csv"), "kis_register.csv", "hospicjum", TODAY)

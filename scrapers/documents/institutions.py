@@ -1,0 +1,184 @@
+"""What a list of institutions says about each one beyond name and address: its type, the types of a
+home (DPS / ŚDS), its places, its branches, the unit a section row names, and the date of the list.
+
+Everything here works on folded text and on the shapes offices use in general ("z filią w …", "dla osób
+w podeszłym wieku 90 miejsc", "Powiat bocheński", "stan na 30 czerwca 2026"), never on one document."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from catalog.types import InstitutionType
+from scrapers.documents.columns import fold
+from scrapers.documents.dates import find_dates
+
+# Type patterns on folded text; the one matching earliest in a name wins, so "Powiatowe Centrum Pomocy
+# Rodzinie (Ośrodek Interwencji Kryzysowej)" is a PCPR and "GOPS … Punkt Konsultacyjny" an OPS.
+_T = InstitutionType
+_TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (_T.PCPR.value, r"\bcentrum\w* pomocy rodzin\w*|\bpcpr\b"),
+    (_T.OPS.value, r"\bosrod\w* pomocy (?:spolecznej|rodzinie)\b|\b(?:m|g|mg|gm)?ops\b|\bmopr\b|\bmgopr\b"),
+    (_T.CUS.value, r"\bcentrum\w* uslug spolecznych\b|\bcus\b"),
+    (_T.OIK.value, r"\b(?:osrod\w*|punkt\w*|centrum) interwencji kryzysowej\b|\bp?oik\b"),
+    (_T.SDS.value, r"\bsrodowiskow\w* dom\w* samopomocy\b|\bsds\b"),
+    (_T.DPS.value, r"\bdom\w* pomocy spolecznej\b|\bdps\b"),
+    (_T.CIS.value, r"\bcentrum\w* integracji spolecznej\b"),
+    (_T.KIS.value, r"\bklub\w* integracji spolecznej\b"),
+    (_T.ZAZ.value, r"\bzaklad\w* aktywnosci zawodowej\b"),
+    (_T.WTZ.value, r"\bwarsztat\w* terapii zajeciowej\b"),
+    (_T.PUP.value, r"\burzad\w* pracy\b"),
+    (_T.OWES.value, r"\bosrod\w* wsparcia ekonomii spolecznej\b"),
+    # Units catalog/types.py has no code for: named so the row is "other", not the list's kind.
+    (_T.OTHER.value, r"\bklub\w* samopomocy\b|\bpolicj\w*\b|\bkomisariat\w*\b|\bpunkt\w* (?:konsultac|informac|"
+                     r"pomocy|wsparcia)\w*|\bkomisj\w* rozwiazywania\b|\bgkrpa\b|\bzesp\w* interdyscyplinarn\w*|"
+                     r"\bporadni\w*\b|\bfundacj\w*\b|\bstowarzyszen\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*"),
+)
+_COMPILED_TYPES = tuple((code, re.compile(pattern)) for code, pattern in _TYPE_PATTERNS)
+
+
+def classify(text: str | None) -> str | None:
+    """The institution type a name (or a section heading) states, or None when it states none."""
+    folded = fold(text or "")
+    best: tuple[int, str] | None = None
+    for code, pattern in _COMPILED_TYPES:
+        match = pattern.search(folded)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), code)
+    return best[1] if best else None
+
+
+# DPS types (ustawa o pomocy społecznej, art. 56) and the short-term stay; folded, spaces removed, so
+# "d l a o s ó b d o r o s ły c h" (letter-spaced in a PDF) still matches.
+HOME_TYPES: dict[str, tuple[str, ...]] = {
+    "podeszly-wiek": ("podeszlymwieku", "podeszlegowieku", "osobstarszych"),
+    "przewlekle-somatycznie-chorzy": ("somatyczniechor",),
+    "przewlekle-psychicznie-chorzy": ("psychiczniechor", "psyczicznie"),
+    "dorosli-niepelnosprawni-intelektualnie": ("doroslych", "doroslychniepelnosprawnych"),
+    "dzieci-niepelnosprawne-intelektualnie": ("dzieciimlodziezy", "dzieciimlodziez", "dladzieci"),
+    "niepelnosprawni-fizycznie": ("niepelnosprawnychfizycznie", "niepelnosprawnoscfizyczna"),
+    "uzaleznieni-od-alkoholu": ("uzaleznionychodalkoholu", "uzaleznionych"),
+    "krotkoterminowy": ("krotkoterminow",),
+}
+HOME_TYPE_LABELS = {
+    "podeszly-wiek": "dla osób w podeszłym wieku",
+    "przewlekle-somatycznie-chorzy": "dla osób przewlekle somatycznie chorych",
+    "przewlekle-psychicznie-chorzy": "dla osób przewlekle psychicznie chorych",
+    "dorosli-niepelnosprawni-intelektualnie": "dla dorosłych niepełnosprawnych intelektualnie",
+    "dzieci-niepelnosprawne-intelektualnie": "dla dzieci i młodzieży niepełnosprawnych intelektualnie",
+    "niepelnosprawni-fizycznie": "dla osób niepełnosprawnych fizycznie",
+    "uzaleznieni-od-alkoholu": "dla osób uzależnionych od alkoholu",
+    "krotkoterminowy": "usługi wsparcia krótkoterminowego (pobyt całodobowy)",
+}
+_SDS_TYPES = re.compile(r"^\s*([A-D](?:\s*[,.;i/]\s*[A-D])*)\b\.?")
+
+
+def home_types(text: str | None) -> list[str]:
+    """Home type codes a cell or section row names, in the order it names them."""
+    squashed = fold(text or "").replace(" ", "")
+    found: list[tuple[int, str]] = []
+    for code, stems in HOME_TYPES.items():
+        positions = [squashed.find(stem) for stem in stems if stem in squashed]
+        if positions:
+            found.append((min(positions), code))
+    # "dzieci i młodzieży niepełnosprawnych intelektualnie" also contains "niepełnosprawnych": only the
+    # adult type needs "dorosłych", so no further disambiguation is needed.
+    return [code for _, code in sorted(found)]
+
+
+def sds_types(text: str | None) -> list[str]:
+    """ŚDS types A–D from a "Typ domu (A,B,C,D)" cell: 'A, B,C z 4 miejscami całodobowymi' -> [A, B, C]."""
+    match = _SDS_TYPES.match(text or "")
+    if not match:
+        return []
+    return sorted(set(re.findall(r"[A-D]", match.group(1))))
+
+
+_PLACES_WORD = re.compile(r"(\d+)\s*(?:-\s*)?miejsc", re.IGNORECASE)
+_TOTAL = re.compile(r"(?:łącznie|razem|ogółem)\s*:?\s*(\d+)", re.IGNORECASE)
+
+
+def places(text: str | None) -> int | None:
+    """'101' -> 101; 'dla osób w podeszłym wieku 90 miejsc dla osób … 67 miejsc' -> 157; '(łącznie 100)' wins."""
+    if not text:
+        return None
+    text = text.replace("\n", " ")
+    if re.fullmatch(r"\s*\d+\s*", text):
+        return int(text)
+    total = _TOTAL.search(text)
+    if total:
+        return int(total.group(1))
+    counted = [int(n) for n in _PLACES_WORD.findall(text)]
+    if counted:
+        return sum(counted)
+    numbers = re.findall(r"(?<![\d.,/])\d+(?![\d.,/])", text)
+    return int(numbers[0]) if len(numbers) == 1 else None
+
+
+def count(text: str | None) -> int | None:
+    match = re.fullmatch(r"\s*(\d+)\s*", text or "")
+    return int(match.group(1)) if match else None
+
+
+# A branch: "z filią w Gorlicach", "z filiami w …", "z flilią" (sic), "Sucharskiego - Filia".
+BRANCH_LINE = re.compile(r"^\s*(?:z\s+)?fl?ili(?:a|ą|ami|i)\b|[\s-]filia\b", re.IGNORECASE)
+_BRANCH_LEAD = re.compile(r"^\s*(?:z\s+)?fl?ili(?:a|ą|ami|i)\b\s*(?:(?:w|we|przy)\s+)?", re.IGNORECASE)
+
+
+def branch_lead(line: str) -> str:
+    """'z filią w Komornikach 98,' -> 'Komornikach 98,'; 'z filią przy' -> ''."""
+    return _BRANCH_LEAD.sub("", line, count=1).strip()
+
+
+# Section rows: "Powiat bocheński", "POWIAT BRZOZOWSKI", "o zasięgu powiatowym".
+_POWIAT_SECTION = re.compile(r"^\s*powiat\s+(?!.*\bzasi)(.{3,60}?)\s*$", re.IGNORECASE)
+_SCOPE = re.compile(r"\bzasiegu\s+(gminnym|powiatowym|ponadgminnym|regionalnym|wojewodzkim)\b")
+_SCOPES = {"gminnym": "gmina", "ponadgminnym": "powiat", "powiatowym": "powiat", "regionalnym": "wojewodztwo",
+           "wojewodzkim": "wojewodztwo"}
+
+
+def section_powiat(text: str) -> str | None:
+    match = _POWIAT_SECTION.match(text)
+    return match.group(1).strip().lower() if match and "\n" not in match.group(1) else None
+
+
+def section_scope(text: str) -> str | None:
+    match = _SCOPE.search(fold(text))
+    return _SCOPES[match.group(1)] if match else None
+
+
+_UNIT_PREFIX = re.compile(r"^\s*(?:gmina\s*-\s*miasto|gmina\s+miejska|gmina|miasto|m\.\s*st\.|powiat)\s+",
+                          re.IGNORECASE)
+_POWIAT_IN_PARENS = re.compile(r"\(\s*powiat\s+([^)]+)\)", re.IGNORECASE)
+
+
+def unit_name(text: str | None) -> tuple[str | None, str | None]:
+    """(unit, powiat named in brackets): 'Biecz\\n(powiat gorlicki)' -> ('Biecz', 'gorlicki')."""
+    if not text or text.strip() in ("-", "–", "—"):
+        return None, None
+    powiat = _POWIAT_IN_PARENS.search(text)
+    rest = _POWIAT_IN_PARENS.sub(" ", text)
+    rest = " ".join(rest.split())
+    rest = _UNIT_PREFIX.sub("", rest).strip(" ,;-")
+    return (rest or None), (powiat.group(1).strip() if powiat else None)
+
+
+_AS_OF = re.compile(r"(?:wg\.?|według)?\s*(?:stan\w*|aktualn\w*)\s+na\s*(?:dzien)?|\bwg\.?\s+(?=\d)|\bna\s+dzien")
+
+
+def as_of(texts: list[str]) -> date | None:
+    """The date a list is "as of": 'stan na 30 czerwca 2026', 'wg stanu na 27.03.2026', 'wg. 31.05.2026'."""
+    for text in texts:
+        folded = fold_keep(text)
+        for start, _end, value in find_dates(text):
+            before = folded[max(0, start - 30):start]
+            if _AS_OF.search(before):
+                return value
+    return None
+
+
+def fold_keep(text: str) -> str:
+    """Like dates' folding: lower case without Polish letters, punctuation kept, same length as the text."""
+    return text.translate(str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ\u00a0", "acelnoszzACELNOSZZ ")).lower()
+
+
+SUMMARY = re.compile(r"^\s*(?:razem|ogółem|ogolem|suma|łącznie|lacznie)\b", re.IGNORECASE)
