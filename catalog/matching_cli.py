@@ -48,8 +48,8 @@ def explanation(session: Session, institution_id: int) -> dict[str, Any] | None:
         select(SourceRecord).where(SourceRecord.institution_id == institution_id).order_by(SourceRecord.id)
     ).all()
     provenance = session.exec(
-        select(FieldProvenance).where(FieldProvenance.institution_id == institution_id)
-    ).all()
+        select(FieldProvenance).where(FieldProvenance.institution_id == institution_id, FieldProvenance.current())
+    ).all()   # what the sources say now; superseded rows are history, not a disagreement
     values: dict[str, dict[str, Any]] = defaultdict(dict)
     for row in provenance:
         values[row.field][f"{row.source}:{row.source_key}"] = json.loads(row.value) if row.value else None

@@ -1,26 +1,31 @@
 """The only writer of institutions: applies one source's FetchResult to the catalog.
 
 * upsert by source identity (SourceRecord: source + source_key), cross-source match for new keys;
-* per-field provenance (FieldProvenance) for every value a source gives, with first/last seen;
+* every textual value is cleaned once on the way in (catalog.clean); what was cut is noted on the run;
+* per-field provenance (FieldProvenance) for every value a source gives, with first/last seen; a value
+  the source stops giving or replaces is superseded (kept as history), never deleted;
 * the Institution's value of each field is chosen among all sources by catalog.priority;
 * every change of an Institution field is written to ChangeLog;
 * after a complete listing, records the source no longer lists are counted missing, never deleted;
   after N consecutive complete runs without them (settings.missing_runs_threshold) the institution is
-  marked possibly-closed, unless another source still lists it.
+  marked possibly-closed, unless another source still lists it;
+* degraded-run guard: when one field vanishes at once from far more of the units a source lists again
+  than real change explains (see degraded_fields), those removals are withheld for the run, which is
+  marked degraded (MergeStats.degraded, ScrapeRun.degraded); everything else in the run still applies.
 
 The caller owns the transaction: a failed run is rolled back as a whole (see scrapers.pipeline)."""
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
-from catalog import matching, priority
+from catalog import clean, matching, priority
 from catalog.models import (
     INSTITUTION_DATA_FIELDS,
     ChangeLog,
@@ -49,6 +54,8 @@ class MergeStats:
     n_unchanged: int = 0
     n_missing: int = 0
     touched_ids: set[int] = field(default_factory=set)   # institutions whose fields changed (for enrich/index)
+    # Fields whose mass removal was withheld: [{"field", "before", "gone", "share"}] (see degraded_fields)
+    degraded: list[dict[str, Any]] = field(default_factory=list)
 
 
 def encode(value: Any) -> str | None:
@@ -84,12 +91,14 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
     ctx = _Context(session, meta.key, run, utcnow(), settings)
     stats = MergeStats(n_in=len(result.items))
     source = ensure_source(session, meta)
-    seen: set[str] = set()
+    items = _unique_clean_items(result.items, run)
+    stats.degraded = degraded_fields(ctx, items)
+    if stats.degraded:
+        items = _withhold_removals(ctx, items, {d["field"] for d in stats.degraded})
+        run.degraded, run.message = stats.degraded, describe_degraded(stats.degraded)
+        log.warning("source %s: %s", meta.key, run.message)
     new_items: list[SourceItem] = []
-    for item in result.items:
-        if item.source_key in seen:   # a listing may repeat a unit; the first occurrence wins
-            continue
-        seen.add(item.source_key)
+    for item in items:
         record = ctx.known.get(item.source_key)
         if record is None:
             new_items.append(item)
@@ -98,19 +107,82 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
         _count(stats, outcome, record.institution_id)
     for outcome, institution_id in _apply_new(ctx, new_items):
         _count(stats, outcome, institution_id)
-    ctx.bump_last_seen(seen, {i.source_key: i.keep_fields for i in result.items if i.keep_fields})
-    _link_parents(ctx, result.items, stats)
+    ctx.bump_last_seen({i.source_key for i in items}, {i.source_key: i.keep_fields for i in items if i.keep_fields})
+    _link_parents(ctx, items, stats)
     if result.complete:
         for key, record in ctx.known.items():
             if key not in result.listed_keys:
                 stats.n_missing += 1
                 if _mark_missing(session, record, run, ctx.now, settings):
                     stats.touched_ids.add(record.institution_id)
-    newest = max((i.source_updated_at for i in result.items if i.source_updated_at), default=None)
+    newest = max((i.source_updated_at for i in items if i.source_updated_at), default=None)
     if newest and (source.last_data_date is None or newest > source.last_data_date):
         source.last_data_date = newest
     session.flush()
     return stats
+
+
+def _unique_clean_items(items: list[SourceItem], run: ScrapeRun) -> list[SourceItem]:
+    """First occurrence of each key (a listing may repeat a unit), cleaned (catalog.clean); the cleaning
+    notes go to the run."""
+    seen: set[str] = set()
+    out: list[SourceItem] = []
+    notes: list[dict[str, str]] = []
+    for item in items:
+        if item.source_key in seen:
+            continue
+        seen.add(item.source_key)
+        cleaned, item_notes = clean.clean_item(item)
+        out.append(cleaned)
+        notes += item_notes
+    if notes:
+        run.notes = [*(run.notes or []), *notes]
+    return out
+
+
+def degraded_fields(ctx: _Context, items: list[SourceItem]) -> list[dict[str, Any]]:
+    """Fields whose disappearance in this run is not believable as real change.
+
+    Rule: among the units this run lists again (known before, observed now), take those for which this
+    source currently gives field F ("before"); if there are at least settings.degraded_min_units of them
+    and F is gone from more than settings.degraded_share of them ("gone"), the run is degraded for F.
+    Offices do drop a fax or change an e-mail, one at a time; a third of a register losing its e-mails
+    in one night is a broken page or parser. DEGRADED_SHARE=1 turns the guard off (an operator accepting
+    a genuine mass removal)."""
+    before: dict[str, int] = {}
+    gone: dict[str, int] = {}
+    for item in items:
+        if item.source_key not in ctx.known:
+            continue
+        for name in ctx.provenance.get(item.source_key, {}):
+            if name in item.keep_fields:
+                continue
+            before[name] = before.get(name, 0) + 1
+            if encode(item.fields.get(name)) is None:
+                gone[name] = gone.get(name, 0) + 1
+    limit_units, share = ctx.settings.degraded_min_units, ctx.settings.degraded_share
+    return [
+        {"field": name, "before": n, "gone": gone[name], "share": round(gone[name] / n, 3)}
+        for name, n in sorted(before.items())
+        if n >= limit_units and gone.get(name, 0) > share * n
+    ]
+
+
+def describe_degraded(degraded: list[dict[str, Any]]) -> str:
+    """One line for logs, `wsparcie status` and the run's message."""
+    parts = ", ".join(f"{d['field']} ({d['gone']}/{d['before']} units)" for d in degraded)
+    return f"degraded source: removals withheld, previous values kept for {parts}"
+
+
+def _withhold_removals(ctx: _Context, items: list[SourceItem], fields: set[str]) -> list[SourceItem]:
+    """Degraded fields an item no longer gives are treated as not observed: the previous value and its
+    provenance stay, their last_seen is not bumped. Items that still give a value apply it normally."""
+    out = []
+    for item in items:
+        rows = ctx.provenance.get(item.source_key, {})
+        withheld = {f for f in fields if f in rows and encode(item.fields.get(f)) is None}
+        out.append(replace(item, keep_fields=item.keep_fields | withheld) if withheld else item)
+    return out
 
 
 def _link_parents(ctx: _Context, items: list[SourceItem], stats: MergeStats) -> None:
@@ -153,8 +225,10 @@ class _Context:
         # Load this source's institutions into the identity map: session.get() then needs no SQL.
         for chunk in _chunks(ids, 500):
             session.exec(select(Institution).where(Institution.id.in_(chunk))).all()
+        # What this source says now: superseded rows are history.
         self.provenance: dict[str, dict[str, FieldProvenance]] = {}
-        for row in session.exec(select(FieldProvenance).where(FieldProvenance.source == source)).all():
+        for row in session.exec(select(FieldProvenance).where(
+                FieldProvenance.source == source, FieldProvenance.current())).all():
             self.provenance.setdefault(row.source_key, {})[row.field] = row
 
     def bump_last_seen(self, keys: set[str], kept: dict[str, frozenset[str]] | None = None) -> None:
@@ -166,7 +240,8 @@ class _Context:
             groups.setdefault((kept or {}).get(key, frozenset()), []).append(key)
         for not_observed, group in groups.items():
             for chunk in _chunks(group, 500):
-                where = [FieldProvenance.source == self.source, FieldProvenance.source_key.in_(chunk)]
+                where = [FieldProvenance.source == self.source, FieldProvenance.source_key.in_(chunk),
+                         FieldProvenance.current()]
                 if not_observed:
                     where.append(FieldProvenance.field.not_in(sorted(not_observed)))
                 self.session.execute(
@@ -280,33 +355,32 @@ def _find_match(session: Session, item: SourceItem):
 
 
 def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem) -> set[str]:
-    """Upsert this source's value of every field; returns the fields whose value from this source changed.
-    last_seen of unchanged values is bumped in bulk by _Context.bump_last_seen."""
-    rows = ctx.provenance.get(item.source_key, {})
+    """Write this source's value of every field; returns the fields whose value from this source changed.
+    A removed or replaced value is superseded, not deleted (history); last_seen of unchanged values is
+    bumped in bulk by _Context.bump_last_seen."""
+    rows = ctx.provenance.setdefault(item.source_key, {})
     changed: set[str] = set()
     for name in INSTITUTION_DATA_FIELDS:
         if name in item.keep_fields:   # not observed this run: keep the previous value and its last_seen
             continue
         value = encode(item.fields.get(name))
         row = rows.get(name)
-        if value is None:
-            if row is not None:   # the source stopped giving this value: forget it, log via recompute
-                ctx.session.delete(row)
-                changed.add(name)
+        if row is not None and row.value == value:
+            if row.source_updated_at != item.source_updated_at:
+                row.source_updated_at = item.source_updated_at
             continue
-        if row is None:
-            ctx.session.add(FieldProvenance(
+        if row is not None:   # the source stopped giving this value or gives another: it becomes history
+            row.superseded_at, row.superseded_run_id = ctx.now, ctx.run.id
+            del rows[name]
+            ctx.session.flush()   # the current-row unique index must see the old row ended first
+        if value is not None:
+            rows[name] = FieldProvenance(
                 institution_id=institution.id, field=name, source=item.source, source_key=item.source_key,
                 value=value, first_seen=ctx.now, last_seen=ctx.now, source_updated_at=item.source_updated_at,
                 run_id=ctx.run.id,
-            ))
-            changed.add(name)
-            continue
-        if row.value != value:
-            row.value = value
-            changed.add(name)
-        if row.source_updated_at != item.source_updated_at:
-            row.source_updated_at = item.source_updated_at
+            )
+            ctx.session.add(rows[name])
+        changed.add(name)
     if changed:
         ctx.session.flush()
     return changed
@@ -335,7 +409,8 @@ def _recompute(
         return False
     rows = session.exec(
         select(FieldProvenance).where(
-            FieldProvenance.institution_id == institution.id, FieldProvenance.field.in_(sorted(fields))
+            FieldProvenance.institution_id == institution.id, FieldProvenance.field.in_(sorted(fields)),
+            FieldProvenance.current(),
         )
     ).all()
     best: dict[str, FieldProvenance] = {}

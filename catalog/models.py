@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -103,7 +103,8 @@ class ScrapeRun(SQLModel, table=True):
     source: str = Field(index=True)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    # running | ok | partial (some units failed) | failed (nothing applied) | interrupted
+    # running | ok | partial (some units failed) | degraded (mass removals withheld, see `degraded`)
+    # | failed (nothing applied) | interrupted
     status: str = Field(default="running", index=True)
     complete: bool = False                   # the listing was complete, so absences count as "missing"
     n_in: int = 0
@@ -114,6 +115,11 @@ class ScrapeRun(SQLModel, table=True):
     n_errors: int = 0
     errors: list[dict] = _json()             # [{"where": "unit 123", "message": "HTTP 500"}]
     message: str | None = None
+    # Fields whose mass disappearance the merge refused to apply (catalog.merge.degraded_fields):
+    # [{"field": "email", "before": 2000, "gone": 2000, "share": 1.0}]
+    degraded: list[dict] = _json()
+    # Non-fatal warnings of the ingest-time cleaning (catalog.clean): [{"where": ..., "message": ...}]
+    notes: list[dict] = _json()
 
 
 class SourceRecord(SQLModel, table=True):
@@ -138,10 +144,19 @@ class SourceRecord(SQLModel, table=True):
     match_detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+_CURRENT = text("superseded_at IS NULL")
+
+
 class FieldProvenance(SQLModel, table=True):
-    """The value one source gives for one field of one institution, and when it was seen there."""
+    """The value one source gives for one field of one institution, and when it was seen there.
+
+    Rows are never deleted by the merge: when the source stops giving the value or gives another one, the
+    row is superseded (superseded_at, superseded_run_id) and a new current row is written. Readers that
+    want what the sources say now filter on `current()`."""
     __table_args__ = (
-        UniqueConstraint("institution_id", "field", "source", "source_key"),
+        # One current value per source identity and field; superseded rows are history.
+        Index("uq_provenance_current", "institution_id", "field", "source", "source_key", unique=True,
+              sqlite_where=_CURRENT, postgresql_where=_CURRENT),
         Index("ix_provenance_inst", "institution_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -154,6 +169,13 @@ class FieldProvenance(SQLModel, table=True):
     last_seen: datetime = Field(default_factory=utcnow)
     source_updated_at: date | None = None
     run_id: int | None = None
+    superseded_at: datetime | None = None     # when this source stopped giving this value (None: current)
+    superseded_run_id: int | None = None      # the run that saw it gone or changed
+
+    @classmethod
+    def current(cls):
+        """WHERE clause of the rows that are what a source says now (not superseded history)."""
+        return cls.superseded_at.is_(None)
 
 
 class ChangeLog(SQLModel, table=True):

@@ -103,7 +103,8 @@ def _point(inst: Institution, addr: ParsedAddress, geocoder: Geocoder, changes: 
 def _sourced_teryt(session: Session, ids: list[int]) -> dict[int, set[str]]:
     """Which TERYT fields a source gave (FieldProvenance), per institution: those are never re-derived."""
     rows = session.exec(select(FieldProvenance.institution_id, FieldProvenance.field).where(
-        FieldProvenance.institution_id.in_(ids), FieldProvenance.field.in_(("gmina_id6", "powiat_teryt")))).all()
+        FieldProvenance.institution_id.in_(ids), FieldProvenance.field.in_(("gmina_id6", "powiat_teryt")),
+        FieldProvenance.current())).all()   # a code the source no longer gives may be re-derived
     out: dict[int, set[str]] = {}
     for inst_id, field in rows:
         out.setdefault(inst_id, set()).add(field)

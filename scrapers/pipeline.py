@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from catalog.db import session_scope, upgrade
-from catalog.merge import apply_fetch, ensure_source
+from catalog.merge import apply_fetch, describe_degraded, ensure_source
 from catalog.models import Institution, ScrapeRun, Source, utcnow
 from catalog.settings import Settings
 from scrapers.registry import ADAPTERS, expand
@@ -38,7 +38,7 @@ Progress = Callable[[int, int], None]
 class RunSummary:
     source: str
     run_id: int | None
-    status: str                    # ok | partial | failed | interrupted
+    status: str                    # ok | partial | degraded | failed | interrupted
     complete: bool = False
     n_in: int = 0
     n_new: int = 0
@@ -168,6 +168,8 @@ def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -
         with session_scope(settings.database_url) as session:
             run = session.get(ScrapeRun, run_id)
             stats = apply_fetch(session, meta, result, run, settings)
+            if stats.degraded:   # catalog.merge withheld mass removals: not a success, exit non-zero
+                status = "degraded"
             for name in ("n_in", "n_new", "n_changed", "n_unchanged", "n_missing"):
                 setattr(run, name, getattr(stats, name))
                 setattr(summary, name, getattr(stats, name))
@@ -182,6 +184,8 @@ def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -
         summary.status, summary.complete, summary.touched_ids = status, result.complete, stats.touched_ids
         if result.errors:
             summary.message = f"{len(result.errors)} record(s) failed; they were left unchanged"
+        if stats.degraded:
+            summary.message = "; ".join(filter(None, (summary.message, describe_degraded(stats.degraded))))
     except Exception as exc:   # the transaction rolled back: the catalog is exactly as before
         log.exception("source %s: merge failed", meta.key)
         summary.status, summary.message = "failed", f"merge failed, nothing changed: {exc}"

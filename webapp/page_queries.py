@@ -100,7 +100,8 @@ def nearest(session: Session, lat: float, lon: float, *, f: Filters | None = Non
 
 
 def provenance(session: Session, institution_id: int) -> list[FieldProvenance]:
-    stmt = (select(FieldProvenance).where(FieldProvenance.institution_id == institution_id)
+    stmt = (select(FieldProvenance).where(FieldProvenance.institution_id == institution_id,
+                                          FieldProvenance.current())   # superseded rows are history
             .order_by(FieldProvenance.field, FieldProvenance.last_seen.desc()))
     return list(session.exec(stmt))
 

@@ -100,9 +100,11 @@ def institution_to_dict(inst: Institution) -> dict[str, Any]:
 
 
 def provenance_to_dict(rows: Iterable[FieldProvenance]) -> dict[str, list[dict[str, Any]]]:
-    """Per catalog field (model names, e.g. "postal_code"): which source said what and when."""
+    """Per catalog field (model names, e.g. "postal_code"): which source says what now, and since when.
+    Superseded rows (values a source no longer gives) are history and left out whatever the caller read."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in sorted(rows, key=lambda r: (r.field, r.source, r.source_key)):
+    current = (r for r in rows if r.superseded_at is None)
+    for row in sorted(current, key=lambda r: (r.field, r.source, r.source_key)):
         out.setdefault(row.field, []).append({
             "source": row.source,
             "source_key": row.source_key,

@@ -141,8 +141,10 @@ def _keeping(key: str, keep: set[str], **fields) -> SourceItem:
 
 
 def _provenance(s, key: str) -> dict[str, FieldProvenance]:
+    """The current (not superseded) provenance rows of one source key, by field."""
     with session_scope(s.database_url) as session:
-        rows = session.exec(select(FieldProvenance).where(FieldProvenance.source_key == key)).all()
+        rows = session.exec(select(FieldProvenance).where(FieldProvenance.source_key == key,
+                                                          FieldProvenance.current())).all()
         return {row.field: row for row in rows}
 
 
