@@ -69,6 +69,11 @@ def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
     upgrade(settings.database_url)
     with session_scope(settings.database_url) as session:
         report: dict[str, Any] = {"sources": source_status(session)}
+        for src in report["sources"]:   # why a run was degraded, and what the cleaning cut (catalog.clean)
+            if src["last_run"] is not None:
+                run = session.get(ScrapeRun, src["last_run"]["id"])
+                src["last_run"].update(degraded=list(run.degraded or []), notes=len(run.notes or []),
+                                       note_samples=list(run.notes or [])[:5])
         report["institutions"] = session.exec(select(func.count()).select_from(Institution)).one()
         report["demo_institutions"] = session.exec(
             select(func.count()).select_from(Institution).where(Institution.is_demo == True)
@@ -116,6 +121,9 @@ def _print_status(report: dict[str, Any]) -> None:
             click.echo(f"{'':<14} {run['message']}")
         for err in run["error_samples"]:
             click.echo(f"{'':<14} {err.get('where', '?')}: {err.get('message', '')}")
+        if run.get("notes"):
+            click.echo(f"{'':<14} {run['notes']} cleaning note(s), e.g. "
+                       + "; ".join(f"{n.get('where', '?')}: {n.get('message', '')}" for n in run["note_samples"][:3]))
 
 
 def export_rows(session, modified_after: datetime | None = None) -> Iterator[dict[str, Any]]:

@@ -224,7 +224,7 @@ def pairs(items, value_attr: str, label_attr: str) -> list[tuple[str, str]]:
 
 
 RUN_LABELS = {"running": "w toku", "ok": "udane", "partial": "częściowo udane", "failed": "nieudane",
-              "interrupted": "przerwane"}
+              "interrupted": "przerwane", "degraded": "niepełne dane źródła — usunięcia wstrzymane"}
 
 
 def now_local() -> str:
