@@ -1,6 +1,7 @@
 """Engine, sessions and schema upgrades (Alembic) for SQLite (default) and PostgreSQL."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -20,9 +21,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 @lru_cache(maxsize=8)
 def get_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
-        path = database_url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        protect(database_url)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -36,6 +35,34 @@ def get_engine(database_url: str) -> Engine:
 
         return engine
     return create_engine(database_url, pool_pre_ping=True)
+
+
+def protect(database_url: str) -> None:
+    """Make a SQLite catalog file owner-only (no-op for PostgreSQL and in-memory databases)."""
+    if not database_url.startswith("sqlite"):
+        return
+    path = database_url.split("///", 1)[-1]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        make_private(Path(path))
+
+
+def make_private(path: Path) -> None:
+    """The catalog holds reporters' contact details: the file (and its WAL/SHM, which SQLite creates
+    with the database's mode) is owner-only. Created 0600; an existing one we own is tightened."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # SQLite takes an empty file
+    except FileExistsError:
+        pass
+    except OSError:   # read-only or full disk: SQLite reports what it cannot do itself
+        return
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            st = name.stat()
+            if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+                name.chmod(0o600)
+        except OSError:
+            pass
 
 
 def alembic_config(database_url: str) -> Config:

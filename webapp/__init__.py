@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from catalog import db
 from catalog.settings import REPO_ROOT, Settings, load
@@ -18,18 +19,81 @@ TEMPLATES_DIR = REPO_ROOT / "templates"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def _secret_key(settings: Settings) -> str:
-    """SECRET_KEY from the environment, else a random key persisted in the data dir (stable across restarts)."""
+def prepare_data_dir(settings: Settings) -> None:
+    """The data dir holds reporters' contact details (ErrorReport) and the session key: owner only.
+    Created 0700; an existing one is tightened (when we own it: a reader running as another user
+    cannot, and then only logs it)."""
+    path = settings.data_dir
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_uid == os.geteuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as error:
+        log.warning("cannot make the data dir %s private: %s", path, error)
+    db.protect(settings.database_url)
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY from the environment, else a random key persisted in the data dir (stable across
+    restarts). When the key cannot be stored (disk full, read-only data dir) the site still starts,
+    with a key for this process tree only (sessions and forms then end with the process)."""
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return path.read_text(encoding="utf-8").strip() or _new_secret_key(path)
+    except FileNotFoundError:
+        return _new_secret_key(path)
+
+
+def _new_secret_key(path: Path) -> str:
     key = secrets.token_hex(32)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:   # another process created it first: everyone uses that one
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        return _unstored_key(key, path, error)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(key)
+    except OSError as error:
+        path.unlink(missing_ok=True)   # never leave an empty or partial key behind
+        return _unstored_key(key, path, error)
     return key
+
+
+def _unstored_key(key: str, path: Path, error: OSError) -> str:
+    log.error("cannot store the secret key in %s (%s): using a key for this process tree only", path, error)
+    os.environ["SECRET_KEY"] = key   # forked web workers inherit it, so they all sign alike
+    return key
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str] | None:
+    values = [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]
+    return values or None
+
+
+def _proxy_count() -> int:
+    """TRUSTED_PROXIES: how many reverse proxies in front of the site set X-Forwarded-* (0: none)."""
+    raw = os.environ.get("TRUSTED_PROXIES", "").strip()
+    return int(raw) if raw.isdigit() else 0
+
+
+def _https_config() -> dict[str, Any]:
+    """WSPARCIE_HTTPS=1: the site is reached over HTTPS only (session cookie Secure, HSTS on request)."""
+    https = _env_flag("WSPARCIE_HTTPS")
+    hsts = os.environ.get("HSTS_SECONDS", "").strip()
+    return {
+        "SESSION_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        "HSTS_SECONDS": int(hsts) if https and hsts.isdigit() else 0,
+    }
 
 
 def _register_api(app: Flask) -> None:
@@ -47,17 +111,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings: Settings = config.pop("SETTINGS", None) or load()
     app.config.update(
         SETTINGS=settings,
-        SECRET_KEY=_secret_key(settings),
+        SECRET_KEY=secret_key(settings),
         MAX_CONTENT_LENGTH=64 * 1024,            # only small forms are ever posted
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REPORT_RATE_LIMIT=os.environ.get("REPORT_RATE_LIMIT") or "5 per minute;30 per day",
         WTF_CSRF_TIME_LIMIT=None,                # a long-open page must still be able to report
+        TRUSTED_HOSTS=_env_list("TRUSTED_HOSTS"),  # Host headers accepted (None: any; see SECURITY.md)
+        TRUSTED_PROXIES=_proxy_count(),
+        **_https_config(),
     )
     app.config.update(config)
     app.json.ensure_ascii = False                # Polish letters as they are in the JSON API
+    # werkzeug answers "//x" and "/a//b" with a redirect to an absolute URL built from the Host
+    # header (an open redirect via a forged Host); no URL of the site needs slashes merged.
+    app.url_map.merge_slashes = False
+    prepare_data_dir(settings)
     if app.config.get("AUTO_UPGRADE", True):
         db.upgrade(settings.database_url)
+    if app.config["TRUSTED_PROXIES"]:
+        # Only as many hops as the operator declared: a client cannot forge its address past them.
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     from webapp import present, security, views
 

@@ -67,12 +67,22 @@ def apply_filters(stmt, f: Filters):
         stmt = stmt.where(Institution.status == f.status)
     if f.target_group:
         # JSON list stored as text (SQLite) or json (PostgreSQL): match the encoded element.
-        stmt = stmt.where(cast(Institution.target_groups, String).like(f'%"{f.target_group}"%'))
+        stmt = stmt.where(_contains(cast(Institution.target_groups, String), f'"{f.target_group}"'))
     for word in f.q.split()[:6]:
-        like = f"%{word}%"
-        stmt = stmt.where(or_(Institution.name.ilike(like), Institution.locality.ilike(like),
-                              Institution.operator_name.ilike(like)))
+        stmt = stmt.where(or_(*(_contains(col, word, ignore_case=True) for col in (
+            Institution.name, Institution.locality, Institution.operator_name))))
     return stmt
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _contains(column, text: str, *, ignore_case: bool = False):
+    """column contains `text` literally: typed % and _ are letters here, not wildcards (q=% matched all)."""
+    pattern = f"%{like_escape(text)}%"
+    return column.ilike(pattern, escape="\\") if ignore_case else column.like(pattern, escape="\\")
 
 
 def filter_institutions(session: Session, f: Filters, page: int, per_page: int) -> tuple[list[Institution], int]:
@@ -142,7 +152,8 @@ def powiat_sheet(session: Session, code: str) -> PowiatSheet:
     area_text = cast(Institution.service_area, String)
     for inst in session.exec(select(Institution).where(
             Institution.type.in_([InstitutionType.OWES.value, InstitutionType.PUP.value]),
-            or_(area_text.like(f'%"{code}%'), area_text.like(f'%"{code[:2]}"%')))):
+            or_(area_text.like(f'%"{like_escape(code)}%', escape="\\"),
+                _contains(area_text, f'"{code[:2]}"')))):
         if not _serves(inst, code):
             continue
         if inst.type == InstitutionType.OWES.value:

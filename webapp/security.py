@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -12,8 +13,12 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-# Memory storage: one process serves the site (waitress threads share it); limits reset on restart.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
+# Keyed by the client address; behind a reverse proxy that is the real client only when the operator
+# declares the proxy (TRUSTED_PROXIES: ProxyFix in create_app), never a header a client could forge.
+# Memory storage is per process: with N gunicorn workers a client gets at most N times the limit;
+# RATELIMIT_STORAGE_URI (e.g. redis://...) shares one count between them.
+limiter = Limiter(key_func=get_remote_address, default_limits=[],
+                  storage_uri=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://")
 
 HONEYPOT_FIELD = "strona_www"
 
@@ -67,6 +72,9 @@ def _set_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    hsts = current_app.config.get("HSTS_SECONDS", 0)
+    if hsts:   # only when the operator serves HTTPS only (WSPARCIE_HTTPS=1, HSTS_SECONDS)
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
     return response
 
 
