@@ -68,6 +68,7 @@ def test_full_map_uses_only_local_assets(catalog):
     assert assets.external_assets(html) == []
     assert '<script src="/static/vendor/leaflet/leaflet.js">' in html
     assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert "jquery" not in html                             # no folium popup, so no $() to load
     assert 'lang="pl"' in html
     assert catalog.settings.tile_url in html                # tiles stay remote (images, configurable)
 
