@@ -359,7 +359,7 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
     A removed or replaced value is superseded, not deleted (history); last_seen of unchanged values is
     bumped in bulk by _Context.bump_last_seen."""
     rows = ctx.provenance.setdefault(item.source_key, {})
-    changed: set[str] = set()
+    changed: dict[str, str | None] = {}
     for name in INSTITUTION_DATA_FIELDS:
         if name in item.keep_fields:   # not observed this run: keep the previous value and its last_seen
             continue
@@ -372,7 +372,11 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
         if row is not None:   # the source stopped giving this value or gives another: it becomes history
             row.superseded_at, row.superseded_run_id = ctx.now, ctx.run.id
             del rows[name]
-            ctx.session.flush()   # the current-row unique index must see the old row ended first
+        changed[name] = value
+    if not changed:
+        return set()
+    ctx.session.flush()   # the current-row unique index must see the old rows ended before the new ones
+    for name, value in changed.items():
         if value is not None:
             rows[name] = FieldProvenance(
                 institution_id=institution.id, field=name, source=item.source, source_key=item.source_key,
@@ -380,10 +384,8 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
                 run_id=ctx.run.id,
             )
             ctx.session.add(rows[name])
-        changed.add(name)
-    if changed:
-        ctx.session.flush()
-    return changed
+    ctx.session.flush()
+    return set(changed)
 
 
 def recompute(
