@@ -57,6 +57,8 @@ class Settings:
     # Wall-clock seconds for one source run (fetch); per source via <SOURCE>_RUN_DEADLINE; 0 = none.
     source_run_deadline: float = 4 * 3600.0
     run_deadlines: dict[str, float] = field(default_factory=dict)
+    # Seconds a pipeline stage (geo, index) waits for another process running the same stage.
+    stage_lock_wait: float = 600.0
 
     def base_url(self, source: str) -> str:
         return self.source_base_urls[source].rstrip("/")
@@ -131,4 +133,5 @@ def load() -> Settings:
         http_host_failure_limit=_int("HTTP_HOST_FAILURE_LIMIT", 5),
         source_run_deadline=_float("SOURCE_RUN_DEADLINE", 4 * 3600.0),
         run_deadlines=run_deadlines,
+        stage_lock_wait=_float("STAGE_LOCK_WAIT", 600.0),
     )

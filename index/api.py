@@ -13,11 +13,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from catalog.models import Institution
 from catalog.settings import Settings
@@ -163,6 +164,11 @@ def _open_engine(index_dir: Path, backend: str, attempts: int = 3) -> _Engine:
 
 def index_exists(settings: Settings) -> bool:
     return store.current_generation(settings.index_dir, backend_name(settings)) is not None
+
+
+def check(settings: Settings) -> None:
+    """Open (or refresh) the shared engine: raises what a search would on a missing or damaged index."""
+    _engine(settings)
 
 
 # --- validation ------------------------------------------------------------------------------------
@@ -381,17 +387,21 @@ def _merge_fold_map(fold_map: dict[str, list[str]], entries: dict[str, set[str]]
     return changed
 
 
-def _add_documents(writer, batches: Iterable[list[Institution]]) -> tuple[int, set[str]]:
-    """Index every institution of `batches`; returns the count and the words seen (for the fold map)."""
+def _add_documents(writer, batches: Iterable[list[Institution]]) -> tuple[set[int], set[str]]:
+    """Index every institution of `batches`; returns their ids and the words seen (for the fold map)."""
     words: set[str] = set()
-    count = 0
+    added: set[int] = set()
     for batch in batches:
         docs = [documents.build(inst) for inst in batch]
         writer.add(docs)
         for doc in docs:
             words |= doc.words
-        count += len(docs)
-    return count, words
+        added.update(inst.id for inst in batch)
+    return added, words
+
+
+def _high_water(session: Session) -> datetime | None:
+    return session.exec(select(func.max(Institution.updated_at))).one()
 
 
 def rebuild(settings: Settings, session: Session) -> int:
@@ -401,12 +411,15 @@ def rebuild(settings: Settings, session: Session) -> int:
     with store.write_lock(settings.index_dir, backend):
         generation = store.new_generation(settings.index_dir, backend)
         try:
+            high_water = _high_water(session)   # read first: a row changed while we read is newer
             writer = _module(backend).Writer(generation, create=True)
-            count, words = _add_documents(writer, _institutions(session))
+            added, words = _add_documents(writer, _institutions(session))
+            count = len(added)
             writer.commit()
             fold_map: dict[str, list[str]] = {}
             _merge_fold_map(fold_map, analysis.fold_map_entries(words))
             store.write_fold_map(generation, fold_map)
+            store.write_catalog_state(generation, store.CatalogState(added, high_water))
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
@@ -421,15 +434,74 @@ def update(settings: Settings, session: Session, institution_ids: list[int]) -> 
         return 0
     if not index_exists(settings):
         return rebuild(settings, session)
+    with store.write_lock(settings.index_dir, backend_name(settings)):
+        generation = store.current_generation(settings.index_dir, backend_name(settings))
+        assert generation is not None
+        state = store.read_catalog_state(generation)
+        # An update proves nothing about other rows: the high-water mark stays where it was.
+        added = _replace(settings, session, generation, state, set(institution_ids),
+                         state.high_water if state else None)
+    return len(added)
+
+
+@dataclass
+class CatchUp:
+    updated: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.updated or self.removed or self.rebuilt)
+
+
+# A merge stamps updated_at before it commits; rows stamped this long before the high-water mark are
+# looked at again, so a slow transaction that commits after a catch-up is still picked up.
+CATCH_UP_OVERLAP = timedelta(hours=1)
+
+
+def catch_up(settings: Settings, session: Session, also: Iterable[int] = ()) -> CatchUp:
+    """Bring the index level with the catalog, whatever an earlier run left undone: re-index every
+    institution changed since the index's high-water mark or not indexed yet (plus `also`), drop the
+    documents of ids no longer in the catalog. Cheap when nothing is pending (two small queries)."""
     backend = backend_name(settings)
+    generation = store.current_generation(settings.index_dir, backend)
+    state = store.read_catalog_state(generation) if generation else None
+    if state is None:   # no index, or one from before catalog states were kept
+        return CatchUp(updated=rebuild(settings, session), rebuilt=True)
     with store.write_lock(settings.index_dir, backend):
         generation = store.current_generation(settings.index_dir, backend)
-        assert generation is not None
-        writer = _module(backend).Writer(generation, create=False)
-        writer.delete(institution_ids)
-        count, words = _add_documents(writer, _institutions(session, institution_ids))
-        writer.commit()
-        fold_map = store.read_fold_map(generation)
-        if _merge_fold_map(fold_map, analysis.fold_map_entries(words)):
-            store.write_fold_map(generation, fold_map)
-    return count
+        state = store.read_catalog_state(generation) if generation else None
+        if generation is None or state is None:
+            return CatchUp(rebuilt=True)   # a rebuild ran meanwhile (or the index vanished): nothing to do
+        high_water = _high_water(session)
+        catalog_ids = set(session.exec(select(Institution.id)).all())
+        query = select(Institution.id)
+        if state.high_water is not None:
+            query = query.where(Institution.updated_at >= state.high_water - CATCH_UP_OVERLAP)
+        wanted = set(session.exec(query).all()) | (catalog_ids - state.ids) | state.pending
+        wanted |= {int(i) for i in also}
+        gone = (state.ids - catalog_ids) | (state.pending - catalog_ids)
+        if not wanted and not gone and high_water == state.high_water:
+            return CatchUp()
+        added = _replace(settings, session, generation, state, wanted | gone, high_water)
+    return CatchUp(updated=len(added), removed=len(gone - added))
+
+
+def _replace(settings: Settings, session: Session, generation: Path, state: store.CatalogState | None,
+             ids: set[int], high_water: datetime | None) -> set[int]:
+    """Delete these ids' documents and add back those still in the catalog; record it in the state
+    (pending first, so a crash between the commit and the final state write is redone next time)."""
+    if state is not None:
+        store.write_catalog_state(generation, store.CatalogState(state.ids, state.high_water,
+                                                                 state.pending | ids))
+    writer = _module(backend_name(settings)).Writer(generation, create=False)
+    writer.delete(sorted(ids))
+    added, words = _add_documents(writer, _institutions(session, ids))
+    writer.commit()
+    fold_map = store.read_fold_map(generation)
+    if _merge_fold_map(fold_map, analysis.fold_map_entries(words)):
+        store.write_fold_map(generation, fold_map)
+    if state is not None:
+        store.write_catalog_state(generation, store.CatalogState((state.ids - ids) | added, high_water))
+    return added

@@ -3,7 +3,12 @@
 A rebuild writes a fresh generation and publishes it by renaming a new pointer over CURRENT
 (os.replace is atomic), so readers see either the old or the new index, never a half-built one.
 Incremental updates commit into the current generation (both engines let readers keep their
-snapshot while a writer commits). One writer at a time per backend, enforced by an flock."""
+snapshot while a writer commits). One writer at a time per backend, enforced by an flock.
+
+Each generation also records what of the catalog it holds (`state-<generation>.json` beside it, outside
+the generation so readers' private copies never see it change: the ids indexed, the
+`Institution.updated_at` high-water mark up to which every change is in, and the ids a writer was
+changing when it last wrote), so the index can catch up with the catalog after any crash."""
 from __future__ import annotations
 
 import fcntl
@@ -13,6 +18,8 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 POINTER = "CURRENT"
@@ -66,6 +73,9 @@ def publish(index_dir: Path, backend: str, generation: Path) -> None:
     for old in base.glob("gen-*"):
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
+    for state in base.glob("state-gen-*.json"):
+        if state.name[len("state-"):-len(".json")] not in keep:
+            state.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -99,3 +109,39 @@ def write_fold_map(generation: Path, fold_map: dict[str, list[str]]) -> None:
     tmp = generation / f".{FOLD_MAP}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(fold_map, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     os.replace(tmp, generation / FOLD_MAP)
+
+
+@dataclass
+class CatalogState:
+    """What of the catalog a generation holds. `pending`: ids a writer was replacing when it wrote this
+    (a crash between its commit and the next write leaves them uncertain: the next catch-up redoes them)."""
+
+    ids: set[int] = field(default_factory=set)
+    high_water: datetime | None = None
+    pending: set[int] = field(default_factory=set)
+
+
+def _state_path(generation: Path) -> Path:
+    return generation.parent / f"state-{generation.name}.json"
+
+
+def read_catalog_state(generation: Path) -> CatalogState | None:
+    """None for a generation written before states were recorded (or a damaged file): rebuild it."""
+    try:
+        raw = json.loads(_state_path(generation).read_text(encoding="utf-8"))
+        mark = raw.get("high_water")
+        return CatalogState(set(raw["ids"]), datetime.fromisoformat(mark) if mark else None,
+                            set(raw.get("pending", [])))
+    except (FileNotFoundError, KeyError, TypeError, ValueError):
+        return None
+
+
+def write_catalog_state(generation: Path, state: CatalogState) -> None:
+    data = {"version": 1, "high_water": state.high_water.isoformat() if state.high_water else None,
+            "ids": sorted(state.ids), "pending": sorted(state.pending)}
+    target = _state_path(generation)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)

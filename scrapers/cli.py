@@ -60,7 +60,7 @@ def _report(summaries: list[pipeline.RunSummary], as_json: bool) -> int:
                 "seconds": round(s.seconds, 2),
             }, ensure_ascii=False))
         else:
-            mark = "OK " if s.ok else "ERR"
+            mark = "OK " if s.ok else "SKP" if s.status == "skipped" else "ERR"
             click.echo(f"{mark} {s.source:<14} {s.status:<11} in={s.n_in} new={s.n_new} changed={s.n_changed} "
                        f"unchanged={s.n_unchanged} missing={s.n_missing} errors={s.n_errors}"
                        + (f"  — {s.message}" if s.message else ""))
@@ -68,7 +68,8 @@ def _report(summaries: list[pipeline.RunSummary], as_json: bool) -> int:
                 click.echo(f"      {err.get('where', '?')}: {err.get('message', '')}", err=True)
             if len(s.errors) > 10:
                 click.echo(f"      … and {len(s.errors) - 10} more (wsparcie status)", err=True)
-    return EXIT_OK if all(s.ok for s in summaries) else EXIT_FAILED
+    # A source skipped because another ingest is running it is that ingest's business, not a failure.
+    return EXIT_OK if all(s.ok or s.status == "skipped" for s in summaries) else EXIT_FAILED
 
 
 def _run(keys: list[str] | None, as_json: bool, progress: bool) -> None:

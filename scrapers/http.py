@@ -504,7 +504,8 @@ class HttpClient:
             why = "" if done >= attempts else f"; no time for another attempt within {budget.label}"
             if exc.retry_after is not None and exc.retry_after > cap:
                 why += f"; the server asked to wait {exc.retry_after:.0f} s (Retry-After, we wait at most {cap:g} s)"
-            raise FetchError(url, f"{exc.reason} after {done} attempt(s){why}", exc.status_code) from exc
+            tries = f"{done} attempt" + ("s" if done != 1 else "")
+            raise FetchError(url, f"{exc.reason} after {tries}{why}", exc.status_code) from exc
         except DeadlineExceeded:
             self._host_failed(host)
             raise

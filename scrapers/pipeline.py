@@ -7,20 +7,27 @@ Failure rules (the catalog never loses good data):
   "partial" and the command exits non-zero;
 * an interrupted run (Ctrl-C, SIGTERM, crash) is recorded as such and the next run of that source
   continues it, answering already fetched requests from the stored captures;
-* a failure in a later stage (geocoding, indexing) is reported but keeps the merged data.
+* a failure in a later stage (geocoding, indexing) is reported but keeps the merged data, and the next
+  run completes it: the geo stage re-checks everything changed since its watermark, the index catches
+  up with the catalog by itself (index.api.catch_up; also checked at the start of every ingest);
+* one stuck source blocks nothing: each source runs under its own lock (a second ingest skips the
+  sources another one is running and runs the rest) and within its run deadline (scrapers.http).
 """
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from catalog.db import session_scope, upgrade
 from catalog.merge import apply_fetch, describe_degraded, ensure_source
@@ -31,6 +38,10 @@ from scrapers.registry import ADAPTERS, expand
 log = logging.getLogger(__name__)
 
 RESUME_WINDOW = timedelta(hours=24)
+# Rows stamped this long before a watermark are checked again: a merge transaction stamps updated_at
+# before it commits, so a slow one may become visible after a later watermark was taken.
+WATERMARK_OVERLAP = timedelta(hours=1)
+STAGE_LOCK_POLL = 0.2
 Progress = Callable[[int, int], None]
 
 
@@ -61,18 +72,54 @@ class IngestLocked(RuntimeError):
 
 
 @contextmanager
-def ingest_lock(settings: Settings) -> Iterator[None]:
-    """One writer at a time: an overlapping cron run stops instead of interleaving with the first."""
+def ingest_lock(settings: Settings, shared: bool = False) -> Iterator[None]:
+    """Exclusive (demo load): nothing else writes. Shared (scrape/ingest): several ingests may run, each
+    source and stage then has its own lock. Released by the kernel when the process dies, even kill -9."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.data_dir / "ingest.lock", "w") as fh:
+    with open(settings.data_dir / "ingest.lock", "a") as fh:
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise IngestLocked("Another ingest is already running (lock: ingest.lock)") from exc
+            raise IngestLocked("Another ingest or demo load holds the catalog (lock: ingest.lock)") from exc
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _lock_path(settings: Settings, name: str) -> Path:
+    locks = settings.data_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    return locks / f"{name}.lock"
+
+
+@contextmanager
+def named_lock(settings: Settings, name: str, wait: float = 0.0) -> Iterator[bool]:
+    """An exclusive flock on locks/<name>.lock, waiting at most `wait` seconds; yields whether it is held."""
+    with open(_lock_path(settings, name), "a") as fh:
+        give_up = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= give_up:
+                    yield False
+                    return
+                time.sleep(STAGE_LOCK_POLL)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def pause_point(settings: Settings, name: str) -> None:
+    """Test hook for crash tests: with WSPARCIE_PAUSE_AT=<name>, announce the point reached (a file
+    `paused-<name>` in the data dir) and wait there, so a test can kill -9 the process exactly here."""
+    if name not in os.environ.get("WSPARCIE_PAUSE_AT", "").split(","):
+        return
+    (settings.data_dir / f"paused-{name}").write_text(str(os.getpid()), encoding="utf-8")
+    time.sleep(float(os.environ.get("WSPARCIE_PAUSE_SECONDS", "30")))
 
 
 @contextmanager
@@ -96,16 +143,30 @@ def scrape(settings: Settings, keys: list[str] | None = None, progress: Progress
            post_process: bool = True) -> list[RunSummary]:
     """Run the given sources (all when None), each isolated from the others' failures."""
     upgrade(settings.database_url)
-    summaries = []
-    with ingest_lock(settings), _sigterm_as_interrupt():
+    summaries: list[RunSummary] = []
+    with ingest_lock(settings, shared=True), _sigterm_as_interrupt():
+        if post_process:   # work a crashed earlier run left behind (cheap when there is none)
+            _stage(summaries, "index", _index, settings, [])
         for key in expand(keys):
-            summary = run_source(settings, key, progress)
+            summary = _run_locked(settings, key, progress)
             summaries.append(summary)
             _log_summary(summary)
+        ran = [s for s in summaries if s.status != "skipped" and not s.source.startswith("stage:")]
+        if summaries and not ran:
+            raise IngestLocked("every requested source is being run by another ingest; nothing to do")
         if post_process:
-            touched = set().union(*(s.touched_ids for s in summaries)) if summaries else set()
+            touched = set().union(*(s.touched_ids for s in summaries))
             later_stages(settings, sorted(touched), summaries)
     return summaries
+
+
+def _run_locked(settings: Settings, key: str, progress: Progress | None) -> RunSummary:
+    """Run one source under its own lock; skip it when another process is running it."""
+    with named_lock(settings, f"source-{key}") as held:
+        if not held:
+            return RunSummary(key, None, "skipped",
+                              message=f"another ingest is running this source (lock: locks/source-{key}.lock)")
+        return run_source(settings, key, progress)
 
 
 def run_source(settings: Settings, key: str, progress: Progress | None = None) -> RunSummary:
@@ -131,7 +192,7 @@ def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -
     run_id, resumed = _start_run(settings, adapter.meta)
     summary = RunSummary(key, run_id, "failed")
     try:
-        result = _fetch(settings, adapter, run_id, resumed, progress)
+        result, deadline = _fetch(settings, adapter, run_id, resumed, progress)
     except KeyboardInterrupt:
         _finish(settings, run_id, "interrupted", message="interrupted; the next run continues it")
         raise
@@ -143,10 +204,15 @@ def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -
         return summary
     summary.errors, summary.n_errors = result.errors, len(result.errors)
     if result.fatal:
-        summary.message = result.fatal
-        _finish(settings, run_id, "failed", message=result.fatal, errors=result.errors)
+        summary.message = result.fatal if deadline is None else f"{deadline}; {result.fatal}"
+        _finish(settings, run_id, "failed", message=summary.message, errors=result.errors)
     else:
         _merge(settings, adapter.meta, result, run_id, summary)
+        if deadline is not None and summary.status != "failed":
+            # What was fetched in time is merged; the rest is left as it was (never counted missing).
+            summary.status = "partial"
+            summary.message = f"{deadline}; {summary.message or 'what was fetched in time is merged'}"
+            _finish(settings, run_id, "partial", message=summary.message)
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -159,7 +225,9 @@ def _fetch(settings: Settings, adapter, run_id: int, resumed: bool, progress: Pr
     replay_dir = getattr(adapter, "replay_dir", None)
     with HttpClient(settings, adapter.meta.key, run_id=run_id, resume_run_id=run_id if resumed else None,
                     replay_dir=replay_dir) as client:
-        return adapter.fetch(client, settings)
+        result = adapter.fetch(client, settings)
+        deadline = f"stopped at {client.run_label}" if client.deadline_reached else None
+    return result, deadline
 
 
 def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -> None:
@@ -181,6 +249,7 @@ def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -
                 source.last_success_at = run.finished_at
             if meta.key != "demo" and result.complete:
                 stats.touched_ids.update(_replace_placeholders(session, result))
+            pause_point(settings, "merge")   # inside the transaction: a kill here must change nothing
         summary.status, summary.complete, summary.touched_ids = status, result.complete, stats.touched_ids
         if result.errors:
             summary.message = f"{len(result.errors)} record(s) failed; they were left unchanged"
@@ -244,40 +313,74 @@ def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: l
                  stages: tuple[str, ...] = ("geo", "index")) -> None:
     """Geocode/assign TERYT and update the search index for what changed; failures are reported, data kept.
 
-    touched_ids None means everything (full enrich pass and an index rebuild)."""
-    started = utcnow()
+    touched_ids None means everything (full enrich pass and an index rebuild). Otherwise each stage also
+    takes what an earlier, crashed run left undone (geo: changed since its watermark; index: catch-up)."""
     if "geo" in stages:
         _stage(summaries, "geo", _enrich, settings, touched_ids)
     if "index" in stages:
-        ids = None if touched_ids is None else sorted(set(touched_ids) | _changed_since(settings, started))
-        _stage(summaries, "index", _index, settings, ids)
+        _stage(summaries, "index", _index, settings, touched_ids)
 
 
 def _stage(summaries: list[RunSummary], name: str, stage, settings: Settings, ids: list[int] | None) -> None:
     try:
-        problem = stage(settings, ids)
+        with named_lock(settings, f"stage-{name}", wait=settings.stage_lock_wait) as held:
+            if held:
+                problem = stage(settings, ids)
+            else:
+                problem = (f"skipped: another process held the {name} stage for {settings.stage_lock_wait:g} s "
+                           "(STAGE_LOCK_WAIT); the next run catches up")
     except Exception as exc:
         log.exception("stage %s failed", name)
-        problem = f"{type(exc).__name__}: {exc}"
+        problem = f"{type(exc).__name__}: {exc}; the next run catches up"
     if problem:
         summaries.append(RunSummary(f"stage:{name}", None, "failed", message=problem))
 
 
-def _changed_since(settings: Settings, since) -> set[int]:
-    """Institutions the geo stage changed (it stamps updated_at): they need re-indexing too."""
-    with session_scope(settings.database_url) as session:
-        return set(session.exec(select(Institution.id).where(Institution.updated_at >= since)).all())
+def _geo_watermark_path(settings: Settings) -> Path:
+    return settings.data_dir / "state" / "geo-watermark.json"
+
+
+def read_geo_watermark(settings: Settings) -> datetime | None:
+    try:
+        raw = json.loads(_geo_watermark_path(settings).read_text(encoding="utf-8"))["high_water"]
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def _write_geo_watermark(settings: Settings, high_water: datetime | None) -> None:
+    path = _geo_watermark_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"high_water": high_water.isoformat() if high_water else None}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _since_geo_watermark(session, settings: Settings) -> tuple[set[int], datetime | None]:
+    """Ids changed since the geo watermark (all when there is none) and the catalog's newest stamp now."""
+    high = session.exec(select(func.max(Institution.updated_at))).one()
+    mark = read_geo_watermark(settings)
+    query = select(Institution.id)
+    if mark is not None:
+        query = query.where(Institution.updated_at >= mark - WATERMARK_OVERLAP)
+    return set(session.exec(query).all()), high
 
 
 def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
     from geo.enrich import enrich
 
     with session_scope(settings.database_url) as session:
-        stats = enrich(session, settings, ids)
-        if ids is not None:
+        if ids is None:
+            high = session.exec(select(func.max(Institution.updated_at))).one()
+            stats = enrich(session, settings, None)
+        else:
+            pending, high = _since_geo_watermark(session, settings)
+            stats = enrich(session, settings, sorted(set(ids) | pending))
             # Also retry rows an earlier run could not complete (cheap: complete rows are skipped in SQL).
             retry = enrich(session, settings, None)
             stats.errors += retry.errors
+        pause_point(settings, "geo")   # before the commit: a kill here loses this stage's work only
+    _write_geo_watermark(settings, high)
     log.info("geo: %s", stats)
     if stats.errors:
         return f"{stats.errors} institution(s) failed geo enrichment; they keep their previous values (see log)"
@@ -287,11 +390,14 @@ def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
 def _index(settings: Settings, ids: list[int] | None) -> None:
     from index import api as index_api
 
+    pause_point(settings, "index")
     with session_scope(settings.database_url) as session:
         if ids is None or not index_api.index_exists(settings):
             index_api.rebuild(settings, session)
-        elif ids:
-            index_api.update(settings, session, ids)
+        else:
+            outcome = index_api.catch_up(settings, session, ids)
+            if outcome.changed:
+                log.info("index: %s", outcome)
 
 
 def _log_summary(s: RunSummary) -> None:
