@@ -365,6 +365,8 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
             continue
         value = encode(item.fields.get(name))
         row = rows.get(name)
+        if row is None and value is None:
+            continue
         if row is not None and row.value == value:
             if row.source_updated_at != item.source_updated_at:
                 row.source_updated_at = item.source_updated_at
