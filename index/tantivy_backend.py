@@ -101,22 +101,23 @@ class Writer:
         share_like_directory(self.path)   # merges commit a new meta.json too
 
 
+# Replaced (by rename) on every commit; the fold map by index.store.
+META_FILES = ("meta.json", ".managed.json", "foldmap.json")
+
+
 class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._meta_stamp = self._stamp()
-        # A process that may not write the index (the web app) reads through a private view.
-        self.view = tantivy_view.create(path) if tantivy_view.needed(path) else None
-        if self.view is not None:
-            weakref.finalize(self, tantivy_view.remove, self.view)
-            self.index = tantivy_view.with_retries(path, self.view, self._open)
-        else:
-            self.index = self._open()
+        # Searches read a private copy of the generation (tantivy_view: SIGBUS, read-only web user).
+        self.copy = tantivy_view.PrivateCopy(path, mutable=META_FILES)
+        weakref.finalize(self, tantivy_view.remove, self.copy.path)
+        self.index = tantivy_view.with_retries(self.copy, self._open)
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
     def _open(self) -> tantivy.Index:
-        index = tantivy.Index.open(str(self.view or self.path))
+        index = tantivy.Index.open(str(self.copy.path))
         # We reload explicitly in refresh(): no watcher thread reloading behind our back.
         index.config_reader("Manual", 0)
         return index
@@ -130,16 +131,21 @@ class Reader:
         return st.st_ino, st.st_mtime_ns, st.st_size
 
     def refresh(self) -> bool:
-        """Pick up commits made by another process into this generation (cheap stat when none)."""
+        """Pick up commits made by another process into this generation (cheap stats when none);
+        raise GenerationDamaged when the generation's files changed outside a commit."""
         stamp = self._stamp()
         if stamp == self._meta_stamp:
+            reason = self.copy.damage()
+            if reason is not None and self._stamp() == self._meta_stamp:
+                raise tantivy_view.GenerationDamaged(f"{self.path.name}: {reason}")
             return False
+        if stamp is None:
+            raise tantivy_view.GenerationDamaged(f"{self.path.name}: meta.json is missing")
         try:
-            if self.view is not None:
-                tantivy_view.with_retries(self.path, self.view, self.index.reload)
-            else:
-                self.index.reload()
-        except (OSError, ValueError) as error:
+            tantivy_view.with_retries(self.copy, self.index.reload)
+        except ValueError as error:   # meta.json no longer parses: not a commit in progress
+            raise tantivy_view.GenerationDamaged(f"{self.path.name}: {error}") from error
+        except OSError as error:
             # e.g. the writer has not yet made its new meta.json readable: keep answering from the
             # snapshot we have; the stamp stays old, so the next search tries again.
             log.warning("index reload of %s failed, still serving the previous state: %s", self.path, error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
+from index import tantivy_view
 from index.documents import TEXT_FIELDS, IndexDocument
 from index.query import (
     AllOf,
@@ -93,24 +95,44 @@ class Writer:
 class Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.index = whoosh_index.open_dir(str(path), readonly=True)
+        # Searches read a private copy of the generation (see index/tantivy_view.py: whoosh mmaps
+        # segment files too, and a file truncated under a mapping kills the process with SIGBUS).
+        # The fold map is rewritten by index.store; a table of contents appears whole (renamed into place).
+        self.copy = tantivy_view.PrivateCopy(path, mutable=("foldmap.json",), sealed_suffixes=(".toc",))
+        weakref.finalize(self, tantivy_view.remove, self.copy.path)
+        self._version = self._tocs()
+        self.index = tantivy_view.with_retries(self.copy, self._open)
         self.searcher = self.index.searcher()
         self.lock = threading.Lock()   # a whoosh searcher is not meant for concurrent use
         # whoosh builds a pure-Python automaton per fuzzy/prefix query on every search; expanding
         # them once into plain terms (per index state) is what keeps typo queries affordable.
         self._expansions: dict[tuple, tuple[str, ...]] = {}
 
+    def _open(self):
+        return whoosh_index.open_dir(str(self.copy.path), readonly=True)
+
+    def _tocs(self) -> tuple[str, ...]:
+        """Every commit writes a new table of contents (_MAIN_<n>.toc): the generation's version."""
+        return tuple(sorted(p.name for p in self.path.glob("_*.toc")))
+
     def refresh(self) -> bool:
         with self.lock:
-            if self.searcher.up_to_date():
+            version = self._tocs()
+            if version == self._version:
+                reason = self.copy.damage()
+                if reason is not None and self._tocs() == self._version:
+                    raise tantivy_view.GenerationDamaged(f"{self.path.name}: {reason}")
                 return False
+            if not version:
+                raise tantivy_view.GenerationDamaged(f"{self.path.name}: no table of contents")
             # Not searcher.refresh(): it reuses segment readers and so keeps their old deletions.
             try:
-                fresh = self.index.searcher()   # whoosh itself retries when a commit removes files
+                index = tantivy_view.with_retries(self.copy, self._open)
+                fresh = index.searcher()
             except OSError as error:
                 log.warning("index reload of %s failed, still serving the previous state: %s", self.path, error)
                 return False
-            old, self.searcher = self.searcher, fresh
+            old, self.searcher, self.index, self._version = self.searcher, fresh, index, version
             old.close()
             self._expansions.clear()
             return True

@@ -13,6 +13,7 @@ from sqlalchemy import String, cast, func, or_
 from sqlmodel import Session, select
 
 from catalog.models import Institution
+from webapp import lookup
 from webapp.api_params import Filters
 
 EARTH_RADIUS_KM = 6371.0088
@@ -117,7 +118,7 @@ class DbSearchResult:
     distances: dict[int, float | None]
     total: int
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
-    note: str | None = "Wyszukiwanie uproszczone (indeks wyszukiwania niedostępny)."
+    note: str | None = lookup.FALLBACK_NOTICE   # the same notice the pages show
 
 
 def db_search(session: Session, f: Filters) -> DbSearchResult:

@@ -1,7 +1,8 @@
 """The pages' one door to search (index/) and place resolution (geo.resolve).
 
-When no search index has been built yet (fresh install, or the last rebuild failed) lists fall back to
-plain catalog queries, so the site still lists institutions; see use_index."""
+When the search index cannot answer (never built, the last rebuild failed, or its files were damaged)
+lists fall back to plain catalog queries with a visible notice, so the site still lists institutions;
+see use_index."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import g, has_request_context
 from sqlmodel import Session
 
 from catalog.models import Institution
@@ -32,36 +34,69 @@ class Listing:
     facets: dict[str, Any] = field(default_factory=dict)
 
 
-def index_ready(settings: Settings) -> bool:
+# Shown on every page that searched without the index (templates/base.html) and in the API's note.
+FALLBACK_NOTICE = ("Wyszukiwarka działa w trybie awaryjnym: indeks wyszukiwania jest niedostępny, więc działa "
+                   "wyszukiwanie uproszczone w katalogu (bez odmiany słów i poprawiania literówek).")
+
+# Index dirs whose outage has been logged, with the reason: once per outage, not once per request.
+_FALLBACK_LOGGED: dict[Path, str] = {}
+
+
+def index_problem(settings: Settings) -> str | None:
+    """Why the search index cannot answer now (missing or damaged generation), or None when it can.
+
+    Opening or refreshing the shared engine is a few stats when nothing changed; it is what notices
+    a generation damaged under the running site (index.tantivy_view)."""
     try:
-        return index_api.index_exists(settings)
-    except Exception:  # a damaged index must not take the site down: log and use the catalog
-        log.exception("search index check failed")
-        return False
+        if not index_api.index_exists(settings):
+            return "no published index generation (not built yet, or the last rebuild failed)"
+        index_api.check(settings)
+    except BaseException as error:  # a Rust panic is a BaseException: none may take the site down
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
-# Index dirs whose fallback has been logged: once per outage, not once per request.
-_FALLBACK_LOGGED: set[Path] = set()
+def index_ready(settings: Settings) -> bool:
+    return index_problem(settings) is None
+
+
+def _fall_back(settings: Settings, reason: str) -> None:
+    """Remember (for the page's notice) and log (once per outage) that lists come from the catalog."""
+    if has_request_context():
+        g.search_fallback = True
+    if _FALLBACK_LOGGED.get(settings.index_dir) != reason:
+        _FALLBACK_LOGGED[settings.index_dir] = reason
+        log.warning("no search index in %s (%s): lists come from plain catalog queries until "
+                    "`wsparcie reindex`", settings.index_dir, reason)
 
 
 def use_index(settings: Settings) -> bool:
     """True when the search index can answer; otherwise callers list from catalog queries (logged once)."""
-    if index_ready(settings):
-        _FALLBACK_LOGGED.discard(settings.index_dir)
+    reason = index_problem(settings)
+    if reason is None:
+        _FALLBACK_LOGGED.pop(settings.index_dir, None)
         return True
-    if settings.index_dir not in _FALLBACK_LOGGED:
-        _FALLBACK_LOGGED.add(settings.index_dir)
-        log.warning("no search index in %s (not built yet, or the last rebuild failed): "
-                    "lists come from plain catalog queries until `wsparcie reindex`", settings.index_dir)
+    _fall_back(settings, reason)
     return False
 
 
 def search(session: Session, settings: Settings, f: pq.Filters, *, page: int, per_page: int,
            near: tuple[float, float] | None = None, radius_km: float | None = None,
            nearest_first: bool = False) -> Listing:
-    """Matching institutions (nearest first on request); raises QueryRefused on a refused query."""
+    """Matching institutions (nearest first on request); raises QueryRefused on a refused query.
+    A missing or damaged index never fails the page: the catalog answers, with a notice."""
     if use_index(settings):
-        return _search_index(session, settings, f, page, per_page, near, radius_km, nearest_first)
+        try:
+            return _search_index(session, settings, f, page, per_page, near, radius_km, nearest_first)
+        except QueryRefused:
+            raise
+        except BaseException as error:  # see index_problem
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            log.exception("index search failed")
+            _fall_back(settings, f"{type(error).__name__}: {error}")
     if near:
         rows = pq.nearest(session, near[0], near[1], f=f, limit=page * per_page, max_km=radius_km)
         return Listing(items=rows[(page - 1) * per_page:], total=len(rows))

@@ -1,6 +1,8 @@
 """Map pages (folium documents shown in same-origin frames), sources and licences, powiat index, health."""
 from __future__ import annotations
 
+from datetime import UTC
+
 from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -109,8 +111,18 @@ def powiaty_page():
 
 
 def health():
-    """For the operator and monitoring: 200 when the catalog answers, 503 otherwise."""
-    out: dict = {"database": False, "index": lookup.index_ready(settings()), "sources": []}
+    """For the operator and monitoring: 200 when the catalog and the search index answer, else 503
+    with the reason (a site without its index still serves pages, in the degraded mode)."""
+    def utc(value):   # stored naive-UTC or aware: ISO 8601 with one "Z", never "+00:00Z"
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat().replace("+00:00", "Z")
+
+    problem = lookup.index_problem(settings())
+    out: dict = {"database": False, "index": problem is None, "sources": []}
+    if problem is not None:
+        out["index_error"] = problem
     try:
         s = session()
         s.exec(text("SELECT 1"))
@@ -118,14 +130,14 @@ def health():
         for src, run, count in pq.sources_overview(s):
             out["sources"].append({
                 "key": src.key, "records": count,
-                "last_success_at": src.last_success_at.isoformat() + "Z" if src.last_success_at else None,
+                "last_success_at": utc(src.last_success_at),
                 "last_run": None if run is None else {
-                    "status": run.status, "started_at": run.started_at.isoformat() + "Z",
+                    "status": run.status, "started_at": utc(run.started_at),
                     "errors": run.n_errors, "failed": run.status in {"failed", "interrupted"}},
             })
     except SQLAlchemyError as exc:  # the health page reports the failure instead of raising it
         out["error"] = type(exc).__name__
-    out["ok"] = out["database"]
+    out["ok"] = out["database"] and out["index"]
     return jsonify(out), 200 if out["ok"] else 503
 
 

@@ -176,7 +176,11 @@ def test_sources_page(client):
     assert client.get("/o-danych").status_code == 302
 
 
-def test_health(client):
+def test_health(client, settings):
+    from index import api as index_api
+
+    with db.session_scope(settings.database_url) as session:   # healthy means: the index answers too
+        index_api.rebuild(settings, session)
     resp = client.get("/zdrowie")
     body = resp.get_json()
     assert resp.status_code == 200 and body["ok"] and body["database"] is True
