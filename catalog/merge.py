@@ -136,8 +136,18 @@ def _unique_clean_items(items: list[SourceItem], run: ScrapeRun) -> list[SourceI
         out.append(cleaned)
         notes += item_notes
     if notes:
-        run.notes = [*(run.notes or []), *notes]
+        run.notes = _capped_notes([*(run.notes or []), *notes])
     return out
+
+
+MAX_RUN_NOTES = 200   # a register-wide quirk (every name with a soft hyphen) must not bloat the run row
+
+
+def _capped_notes(notes: list[dict[str, str]]) -> list[dict[str, str]]:
+    if len(notes) <= MAX_RUN_NOTES:
+        return notes
+    more = len(notes) - MAX_RUN_NOTES + 1
+    return [*notes[:MAX_RUN_NOTES - 1], {"where": "run", "message": f"... and {more} more cleaning notes"}]
 
 
 def degraded_fields(ctx: _Context, items: list[SourceItem]) -> list[dict[str, Any]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from catalog.clean import CAPS, clean_item, clean_text
+from catalog.clean import CAPS, INVISIBLE, clean_item, clean_text
 from catalog.records import SourceItem
 
 POLISH = "Zażółć gęślą jaźń — ŻÓŁW, „Ośrodek” nr 3/4 (A&B), e-mail: ops@gmina.pl; §12 ‘x’ 50% «»"
@@ -78,3 +80,19 @@ def test_clean_item_cleans_nested_values_and_notes_per_field():
     assert {"where": "rjps 7", "message": "name: cut from 5700 to 300 characters"} in notes
     assert {n["message"] for n in notes} >= {"locality: removed bidi/invisible characters",
                                              "phones: removed control characters"}
+
+POLISH_LETTERS = "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(sorted(INVISIBLE) + list(POLISH_LETTERS)),
+               max_size=400), st.sampled_from(["name", "street", "notes", "email"]))
+def test_cleaning_is_idempotent_bounded_and_keeps_polish_letters(text, field):
+    cleaned, _ = clean_text(text, field)
+    assert clean_text(cleaned, field)[0] == cleaned
+    assert len(cleaned) <= CAPS[field]
+    assert not any(c in INVISIBLE for c in cleaned)
+    assert all(unicodedata.category(c) != "Cc" or (field == "notes" and c in "\n\t") for c in cleaned)
+    if len(cleaned) < CAPS[field] - 1:   # nothing was cut: every Polish letter survives, composed
+        assert sorted(c for c in cleaned if c in POLISH_LETTERS) == sorted(
+            c for c in unicodedata.normalize("NFC", text) if c in POLISH_LETTERS)

@@ -158,3 +158,24 @@ def test_removed_value_does_not_win_over_another_source(db_settings):
     _run(db_settings, [_item("1", email=None)])
     with session_scope(db_settings.database_url) as session:
         assert session.get(Institution, inst_id).email == "pup@example.invalid"
+
+
+def test_a_recovered_source_is_ok_again_and_a_still_broken_one_stays_degraded(db_settings):
+    _run(db_settings, [_item(k) for k in UNITS])
+    assert _run(db_settings, [_item(k, contacts=False) for k in UNITS])[0].degraded
+    stats, _ = _run(db_settings, [_item(k, contacts=False) for k in UNITS])   # still broken the next night
+    assert {d["field"] for d in stats.degraded} >= {"email"}
+    stats, _ = _run(db_settings, [_item(k) for k in UNITS])                    # recovered
+    assert stats.degraded == [] and stats.n_changed == 0 and stats.n_unchanged == len(UNITS)
+
+
+def test_cleaning_notes_on_the_run_are_capped(db_settings):
+    from catalog.merge import MAX_RUN_NOTES
+
+    items = [_item(str(k), name=f"Ośrodek\u202e nr {k}") for k in range(MAX_RUN_NOTES + 50)]
+    run_id = _run(db_settings, items)[1]
+    with session_scope(db_settings.database_url) as session:
+        notes = session.get(ScrapeRun, run_id).notes
+        assert len(notes) == MAX_RUN_NOTES and notes[-1]["message"] == "... and 51 more cleaning notes"
+        assert notes[0] == {"where": "rjps 0", "message": "name: removed bidi/invisible characters"}
+        assert session.exec(select(Institution.name).where(Institution.name == "Ośrodek nr 7")).one()
