@@ -318,6 +318,7 @@ def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: l
     if "geo" in stages:
         _stage(summaries, "geo", _enrich, settings, touched_ids)
     if "index" in stages:
+        pause_point(settings, "index")   # after the geo commit: a kill here used to lose the index update
         _stage(summaries, "index", _index, settings, touched_ids)
 
 
@@ -390,7 +391,6 @@ def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
 def _index(settings: Settings, ids: list[int] | None) -> None:
     from index import api as index_api
 
-    pause_point(settings, "index")
     with session_scope(settings.database_url) as session:
         if ids is None or not index_api.index_exists(settings):
             index_api.rebuild(settings, session)
