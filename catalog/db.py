@@ -1,11 +1,14 @@
 """Engine, sessions and schema upgrades (Alembic) for SQLite (default) and PostgreSQL."""
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -15,24 +18,61 @@ from sqlmodel import Session, create_engine
 
 from catalog import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+FULL_DISK_BYTES = 1 << 20    # less free space than this: treat a failing SQLite open as a full disk
+
+
+def _sqlite_path(database_url: str) -> str | None:
+    """The file of a file-backed SQLite URL (None for memory and URI-style databases)."""
+    path = database_url.split("///", 1)[-1]
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def _pragmas(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode=WAL")     # WAL lets the web process read while cron writes
+    conn.execute("PRAGMA synchronous=NORMAL")   # safe with WAL; a commit no longer waits for fsync
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=30000")
+
+
+def _disk_full(path: str) -> bool:
+    try:
+        st = os.statvfs(Path(path).parent)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < FULL_DISK_BYTES
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A WAL connection; on a full disk (WAL needs its -shm file) a read-only one, so the site still
+    shows the catalog: `immutable` reads the database file alone, without locks or the WAL index."""
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    try:
+        _pragmas(conn)
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if not _disk_full(path):
+            raise
+    log.error("disk full under %s: the catalog is opened read-only until space is freed", path)
+    conn = sqlite3.connect(f"file:{quote(path)}?immutable=1", uri=True, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
 
 
 @lru_cache(maxsize=8)
 def get_engine(database_url: str) -> Engine:
-    if database_url.startswith("sqlite"):
+    path = _sqlite_path(database_url) if database_url.startswith("sqlite") else None
+    if path is not None:
         protect(database_url)
+        return create_engine(database_url, creator=partial(_connect, path))
+    if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # WAL lets the web process read while cron writes
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")   # safe with WAL; a commit no longer waits for fsync
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
+        event.listen(engine, "connect", lambda conn, _record: _pragmas(conn))
         return engine
     return create_engine(database_url, pool_pre_ping=True)
 
@@ -41,8 +81,8 @@ def protect(database_url: str) -> None:
     """Make a SQLite catalog file owner-only (no-op for PostgreSQL and in-memory databases)."""
     if not database_url.startswith("sqlite"):
         return
-    path = database_url.split("///", 1)[-1]
-    if path and path != ":memory:" and not path.startswith("file:"):
+    path = _sqlite_path(database_url)
+    if path is not None:
         make_private(Path(path))
 
 

@@ -1,9 +1,17 @@
 """`wsparcie serve` as a real process on loopback: it keeps answering while clients hold half-open
-connections (slowloris, security issue item 6), and a search index damaged under it (files truncated
-while mmapped) neither kills it nor fails a page (item 9)."""
+connections (slowloris, security issue item 6), a search index damaged under it (files truncated
+while mmapped) neither kills it nor fails a page, and it starts and serves reads on a full disk
+(item 9).
+
+What start-up writes and how each degrades on a full disk: the secret key file (a key for this
+process tree), the SQLite WAL index `-shm` (the catalog opened read-only, `immutable`), the private
+index copy in TMPDIR (files linked instead of copied). The full disk is a small tmpfs mounted for the
+test: CI runs as root; elsewhere that test skips, saying why."""
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from catalog import db
+from catalog import settings as settings_mod
 from catalog.settings import REPO_ROOT, Settings
 from index import api as index_api
 from index import store
@@ -119,8 +128,6 @@ def _segment_files(generation: Path) -> list[Path]:
 def test_index_truncated_under_a_running_server_neither_kills_it_nor_fails_a_page(
         data_dir, ids, tmp_path, monkeypatch, backend):
     monkeypatch.setenv("SEARCH_BACKEND", backend)
-    from catalog import settings as settings_mod
-
     settings: Settings = settings_mod.load()
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)
@@ -144,3 +151,64 @@ def test_index_truncated_under_a_running_server_neither_kills_it_nor_fails_a_pag
         assert status == 503 and "truncated" in body
         assert proc.poll() is None
     assert "SIGBUS" not in log.read_text(errors="replace")   # no worker died and was replaced either
+
+
+DISK_BYTES = 48 * 1024 * 1024
+FILL_CHUNK = b"\0" * (1024 * 1024)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs (the full disk) needs root; CI runs as root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mount)],
+                          check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    """Write until the file system says ENOSPC (bounded by its size)."""
+    with open(disk / "filler", "wb") as fh:
+        for _ in range(DISK_BYTES // len(FILL_CHUNK) + 2):
+            try:
+                fh.write(FILL_CHUNK)
+                fh.flush()
+            except OSError as error:
+                assert error.errno == errno.ENOSPC
+                return
+    raise AssertionError("the small disk never filled up")
+
+
+def test_server_starts_and_serves_reads_on_a_full_disk(data_dir, ids, small_disk, tmp_path, monkeypatch):
+    settings = settings_mod.load()
+    with db.session_scope(settings.database_url) as session:
+        index_api.rebuild(settings, session)
+    db.get_engine(settings.database_url).dispose()     # the last connection folds the WAL into the file
+    full_data = small_disk / "var"
+    shutil.copytree(data_dir, full_data)
+    (full_data / "secret_key").unlink(missing_ok=True)    # start-up has to create one
+    for side in ("wsparcie.db-wal", "wsparcie.db-shm"):
+        (full_data / side).unlink(missing_ok=True)
+    tmp = small_disk / "tmp"
+    tmp.mkdir()
+    _fill(small_disk)
+
+    monkeypatch.setenv("TMPDIR", str(tmp))   # the private index copy goes to the full disk too
+    with served(full_data, tmp_path / "server.log", "--workers", "1") as (base, proc):
+        status, html = _get(base + "/")
+        assert status == 200 and "Znajdź pomoc blisko siebie" in html
+        status, html = _get(base + "/instytucje?q=Choroszczy")
+        assert status == 200 and "Centrum Integracji Społecznej w Choroszczy" in html
+        assert _get(base + f"/instytucja/{ids['cis']}")[0] == 200
+        status, body = _get(base + "/api/institutions?q=Choroszczy")
+        assert status == 200 and "Choroszczy" in body
+        assert proc.poll() is None
+    log = (tmp_path / "server.log").read_text(errors="replace")
+    assert "read-only" in log and "secret key" in log
