@@ -121,3 +121,15 @@ def settings_for(data_dir: Path):
             os.environ.pop("WSPARCIE_DATA_DIR", None)
         else:
             os.environ["WSPARCIE_DATA_DIR"] = saved
+
+
+def wait_for_condition(check, proc: subprocess.Popen, timeout: float = 180) -> None:
+    """Until check() is true (bounded); fails with the process output if it ended first."""
+    give_up = time.monotonic() + timeout
+    while not check():
+        if proc.poll() is not None:
+            raise AssertionError(f"process ended (rc {proc.returncode}) early:\n{proc.stdout.read()}")
+        if time.monotonic() > give_up:
+            proc.kill()
+            raise AssertionError(f"condition not reached within {timeout} s")
+        time.sleep(0.1)
