@@ -43,7 +43,7 @@ RESIDENTS, WAITING = "residents", "waiting"
 EPUAP, E_DELIVERY = "epuap", "e_delivery"
 HEAD = "head"                         # kierownik / dyrektor
 COUNT_FIELDS = frozenset({PLACES, PLACES_FREE, RESIDENTS, WAITING})
-ENTITY_FIELDS = frozenset({NAME, NAME_ADDRESS, OPERATOR})
+ENTITY_FIELDS = frozenset({NAME, NAME_ADDRESS, OPERATOR, ADDRESS, "operator_name_address"})
 
 _DECISION = {"decyzja", "decyzji", "decyzje", "decyzjach", "dec", "postanowienie", "postanowienia"}
 _NUMBER = {"numer", "nr", "sygnatura", "sygn", "znak", "oznaczenie"}

@@ -10,7 +10,10 @@ from scrapers.documents.tables import Row, Table
 
 _MAX_HEADER_SCAN = 25     # title rows, office letterheads, notes above the table
 _MAX_HEADER_ROWS = 3
-_DATA_LIKE = re.compile(r"\d{1,2}[.\-/]\d{1,2}[.\-/]\d{4}|\d{4}-\d{2}-\d{2}|@|\d{7,}|\d{2}-\d{3}\b")
+_AS_OF_DATE = re.compile(r"\b(?:wg\.?|według|stan\w*\s+na(?:\s+dzień)?|na\s+dzień)\s*\d{1,2}[.\-/]\d{1,2}[.\-/]\d{4}",
+                         re.IGNORECASE)
+_DATA_LIKE = re.compile(r"\d{1,2}[.\-/]\d{1,2}[.\-/]\d{4}|\d{4}-\d{2}-\d{2}|@|\d{7,}|\d{2}-\d{3}\b"
+                        r"|\b\d{2,3}[ -]\d{3}[ -]\d{2,3}\b|\b\d{2}\s?-\s\d{3}\b")   # phones, "32- 436" postcodes
 
 
 @dataclass
@@ -28,9 +31,10 @@ class Header:
 
 def row_score(row: Row) -> int:
     """How many distinct known fields a row's cells name; a header row names several."""
+    row = [_AS_OF_DATE.sub(" ", cell) for cell in row]   # "wolne miejsca wg. 31.05.2026" is still a label
     if any(_DATA_LIKE.search(cell) for cell in row):
         return 0
-    fields = {col.map_label(cell) for cell in row if cell and len(cell) <= 80}
+    fields = {col.map_label(cell) for cell in row if cell}
     fields.discard(None)
     return len(fields) if fields & col.ENTITY_FIELDS else 0
 

@@ -29,9 +29,9 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (_T.PUP.value, r"\burzad\w* pracy\b"),
     (_T.OWES.value, r"\bosrod\w* wsparcia ekonomii spolecznej\b"),
     # Units catalog/types.py has no code for: named so the row is "other", not the list's kind.
-    (_T.OTHER.value, r"\bklub\w* samopomocy\b|\bpolicj\w*\b|\bkomisariat\w*\b|\bpunkt\w* (?:konsultac|informac|"
+    (_T.OTHER.value, (r"\bklub\w* samopomocy\b|\bpolicj\w*\b|\bkomisariat\w*\b|\bpunkt\w* (?:konsultac|informac|"
                      r"pomocy|wsparcia)\w*|\bkomisj\w* rozwiazywania\b|\bgkrpa\b|\bzesp\w* interdyscyplinarn\w*|"
-                     r"\bporadni\w*\b|\bfundacj\w*\b|\bstowarzyszen\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*"),
+                     r"\bporadni\w*\b|\bfundacj\w*\b|\bstowarzyszen\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*")),
 )
 _COMPILED_TYPES = tuple((code, re.compile(pattern)) for code, pattern in _TYPE_PATTERNS)
 
@@ -136,9 +136,18 @@ _SCOPES = {"gminnym": "gmina", "ponadgminnym": "powiat", "powiatowym": "powiat",
            "wojewodzkim": "wojewodztwo"}
 
 
+_CITY_SECTION = re.compile(r"^\s*(?:miasto|m\.)\s+(?:na\s+prawach\s+powiatu\s+)?(\w[\w\s\-]{1,40}?)\s*$", re.IGNORECASE)
+
+
 def section_powiat(text: str) -> str | None:
+    """'Powiat bocheński' -> 'bocheński'; 'MIASTO KROSNO' (a city with powiat rights) -> 'Krosno'."""
+    if "\n" in text.strip():
+        return None
     match = _POWIAT_SECTION.match(text)
-    return match.group(1).strip().lower() if match and "\n" not in match.group(1) else None
+    if match:
+        return match.group(1).strip().lower()
+    city = _CITY_SECTION.match(text)
+    return city.group(1).strip().title() if city else None
 
 
 def section_scope(text: str) -> str | None:
@@ -156,13 +165,23 @@ def unit_name(text: str | None) -> tuple[str | None, str | None]:
     if not text or text.strip() in ("-", "–", "—"):
         return None, None
     powiat = _POWIAT_IN_PARENS.search(text)
-    rest = _POWIAT_IN_PARENS.sub(" ", text)
+    rest = re.sub(r"(\w)-\s*\n\s*", r"\1-", _POWIAT_IN_PARENS.sub(" ", text))   # "Jerzmanowice-\nPrzeginia"
     rest = " ".join(rest.split())
     rest = _UNIT_PREFIX.sub("", rest).strip(" ,;-")
-    return (rest or None), (powiat.group(1).strip() if powiat else None)
+    return _unit_case(rest), (_unit_case(powiat.group(1)) if powiat else None)
 
 
-_AS_OF = re.compile(r"(?:wg\.?|według)?\s*(?:stan\w*|aktualn\w*)\s+na\s*(?:dzien)?|\bwg\.?\s+(?=\d)|\bna\s+dzien")
+def _unit_case(name: str | None) -> str | None:
+    """'Aleksandrowski' / 'ŚWIECKI' -> 'aleksandrowski' (a powiat adjective); 'GRUDZIĄDZ' -> 'Grudziądz'."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    if re.search(r"(?:ski|cki|dzki)(?:\s*-\s*\w+(?:ski|cki|dzki))?$", name, re.IGNORECASE) and " " not in name.strip():
+        return name.lower()
+    return name.title() if name.isupper() else name
+
+
+_AS_OF = re.compile(r"(?:(?:stan\w*|aktualn\w*)\s+na(?:\s+dzien)?|\bwg\.?|\bwedlug|\bna\s+dzien)\s*$")
 
 
 def as_of(texts: list[str]) -> date | None:

@@ -45,8 +45,10 @@ _STREET_START = re.compile(r"^\s*(?:ul|al|pl|os|aleja|ulica|plac|osiedle)\.?\s",
 _STREET_INSIDE = re.compile(r"[\s,]+(?=(?:ul|al|os|pl)\.\s?\w)", re.IGNORECASE)
 # A phone written into a name cell: "(52) 389-70-51", "(54) 272-00-15 lub 451-76-20".
 _PHONE_INSIDE = re.compile(r"[\s,]*(\(\d{2,3}\)\s?\d[\d\s\-]{5,}\d(?:\s*(?:lub|oraz|,)\s*\d[\d\s\-]{5,}\d)*)")
+_NUMBER_ONLY = re.compile(r"\s*\d+\s?[a-zA-Z]?(?:\s*[,/i]\s*\d+\s?[a-zA-Z]?)*\s*,?\s*")   # "16", "448a, 448b"
+_OTHER_SITE = re.compile(r"^\s*(?:z|oraz)\s+\S", re.IGNORECASE)    # "z ZTO V przy ul. Armii Krajowej 39"
 _OPERATOR_LINE = re.compile(r"^\s*[/(](.{4,})[/)]\s*$")        # "/Caritas Diecezji Rzeszowskiej/"
-_EPUAP = re.compile(r"^\s*/?[A-Za-z][\w.\-]*/[\w.\- ]*$")       # "/dpsbochnia/SkrytkaESP"
+_EPUAP = re.compile(r"^\s*/?[A-Za-z][\w.\-]*/[A-Za-z][\w.\-]*(?:\s?ESP)?/?\s*$")   # "/dpsbochnia/SkrytkaESP"
 _COMMISSIONED = re.compile(r"\b(?:zlecił[ao]?|powierzył[ao]?)\b", re.IGNORECASE)
 _TYPE_ABBREVIATION_LEAD = re.compile(r"^((?:ŚDS|SDS|DPS|OPS|GOPS|MOPS)(?:\s*[-–]\s*\S+)?)\s+(?:w\s+)?(\S.*\s\d+\w?)\s*,?$")
 _DECISION_NOISE = re.compile(
@@ -150,11 +152,20 @@ def rows_from_tables(tables: list[Table], kind: str, today: date, leading_text: 
     context = _Context(as_of=inst.as_of([leading_text]) if leading_text else None)
     for table in tables:
         own = find_header(table) or (infer_header(table) if kind not in LEGACY_KINDS else None)
+        if own is not None and header is not None and kind not in LEGACY_KINDS and _weaker(own, header):
+            own = None   # a data row that happens to read like labels on the next page: a continuation
         if own is not None:
             header, start = own, own.end
             context.as_of = inst.as_of(_title_texts(table, own)) or context.as_of
+            if kind not in LEGACY_KINDS:
+                for title_row in table[:own.start]:   # "… o zasięgu gminnym" above the header
+                    section = _section_text(title_row, own)
+                    if section is not None:
+                        _apply_section(section, context)
         elif header is not None and len(table[0]) == len(header.labels):
             start = 0   # continuation of the previous table on the next page / sheet
+        elif header is not None and kind not in LEGACY_KINDS and 0 < len(header.labels) - len(table[0]) <= 2:
+            table, start = _realign(table, header), 0   # a page whose empty edge column was not drawn
         else:
             continue
         found_header = True
@@ -164,6 +175,22 @@ def rows_from_tables(tables: list[Table], kind: str, today: date, leading_text: 
     if kind in LEGACY_KINDS:
         return rows
     return merge_same_institutions(rows)
+
+
+def _weaker(candidate: Header, current: Header) -> bool:
+    return _score(candidate) < _score(current) - 1 and candidate.rows != current.rows
+
+
+def _realign(table: Table, header: Header) -> Table:
+    """Pad a continuation table that lost k edge columns, shifted so its e-mails or phones line up."""
+    missing = len(header.labels) - len(table[0])
+    anchors = [header.column(f) for f in (col.EMAIL, col.PHONE, col.POSTAL_CODE) if header.column(f) is not None]
+
+    def fit(shift: int) -> int:
+        return sum(1 for row in table for a in anchors
+                   if 0 <= a - shift < len(row) and (_EMAIL.search(row[a - shift]) or _looks_like_phone(row[a - shift])))
+    shift = max(range(missing + 1), key=fit)
+    return [[""] * shift + row + [""] * (missing - shift) for row in table]
 
 
 def _title_texts(table: Table, header: Header) -> list[str]:
@@ -219,6 +246,7 @@ def _apply_section(text: str, context: _Context) -> None:
     kind = inst.classify(text)
     if kind or types or scope:
         context.type = kind
+        context.scope = scope   # "Kluby Samopomocy" after "… o zasięgu powiatowym" starts afresh
     if not (types or scope or kind):
         context.home_types = []   # "Miejsca całodobowe": a new section that names no type of home
 
@@ -318,11 +346,11 @@ def _split_lines(text: str, contact: _Contact) -> list[str]:
         line_rest = _WWW.sub(" ", line_wo_mail).strip(" ,;")
         if _FAX_LINE.match(line_rest):
             continue
-        if _EPUAP.match(line_rest) and not _looks_like_phone(line_rest):
-            contact.epuap.append(line_rest.strip())
-            continue
         if _PHONE_LINE.match(line_rest) or (_looks_like_phone(line_rest)):
             contact.phones.append(line_rest)
+            continue
+        if _EPUAP.match(line_rest):
+            contact.epuap.append(line_rest.strip())
             continue
         if line_rest and not re.fullmatch(r"(?:e-?mail|www|strona)\s*:?", line_rest, re.IGNORECASE):
             rest.append(line_rest)
@@ -393,8 +421,14 @@ def _take_branches_and_operator(lines: list[str], contact: _Contact) -> list[str
         if operator and (seen_postal or line.strip().startswith("/")):
             contact.operator.append(operator.group(1).strip())
             continue
-        if inst.BRANCH_LINE.search(line) or (seen_postal and current is None and not _is_address_line(line)
-                                             and not _HOUSE_NUMBER_END.search(line)):
+        starts_block = inst.BRANCH_LINE.search(line) or (
+            seen_postal and current is None and not _is_address_line(line) and not _HOUSE_NUMBER_END.search(line)
+            and not _NUMBER_ONLY.fullmatch(line))
+        starts_block = starts_block or (own and _OTHER_SITE.match(line) and not _is_address_line(line))
+        if starts_block and current is not None and not any(_is_address_line(x) for x in current):
+            current.append(line)   # "Dom Pomocy Społecznej" + "Sucharskiego - Filia": one branch's name
+            continue
+        if starts_block:
             current = [line]
             contact.branches.append(current)
             continue
@@ -406,13 +440,26 @@ def _take_branches_and_operator(lines: list[str], contact: _Contact) -> list[str
     return own
 
 
+def _join_wrapped_numbers(lines: list[str]) -> list[str]:
+    """A house number wrapped onto its own line ("ul. Św. Br. A. Chmielowskiego" / "16") rejoins its street."""
+    out: list[str] = []
+    for line in lines:
+        if out and _NUMBER_ONLY.fullmatch(line) and not _POSTAL.search(out[-1]):
+            out[-1] = f"{out[-1].rstrip(' ,')} {line.strip(' ,')}"
+        else:
+            out.append(line)
+    return out
+
+
 def _fill_operator(result: RegisterRow, cells: dict[str, str]) -> None:
     text = cells.get(col.OPERATOR) or cells.get("operator_name_address") or ""
     if not text:
         return
     ignored = _Contact()
     if result.kind not in LEGACY_KINDS:
-        _fill_operator_of_list(result, text)
+        # "prowadzony przez samorząd (P) / na zlecenie (NP)" is also an operator column: take the fuller one.
+        fuller = max((cells.get(col.OPERATOR) or "", cells.get("operator_name_address") or ""), key=len)
+        _fill_operator_of_list(result, fuller)
         return
     lines = [line for line in _split_lines(text, ignored) if not _is_address_line(line)]
     for kind, value in find_labelled(text).items():
@@ -426,6 +473,8 @@ def _fill_address(result: RegisterRow, cells: dict[str, str], contact: _Contact)
         if cells.get(key):
             contact.address.extend(_split_lines(cells[key], contact))
     parts = [line for line in contact.address if line]
+    if result.kind not in LEGACY_KINDS:
+        parts = _join_wrapped_numbers(parts)
     if not parts:
         parts = [cells[key] for key in (col.STREET, col.BUILDING, col.POSTAL_CODE, col.LOCALITY) if cells.get(key)]
     result.address_raw = ", ".join(parts) or None
@@ -600,17 +649,23 @@ def _branch(lines: list[str]) -> dict[str, str | None]:
 def merge_same_institutions(rows: list[RegisterRow]) -> list[RegisterRow]:
     """One institution listed on several rows (a second type of home, its 24-hour places, a repeat under
     another section) becomes one row: home types joined, places added only for a new type of home."""
-    merged: dict[tuple, RegisterRow] = {}
+    merged: dict[tuple, list[RegisterRow]] = {}
     out: list[RegisterRow] = []
     for row in rows:
-        key = _identity(row)
-        first = merged.get(key)
+        candidates = merged.setdefault(_identity(row), [])
+        first = next((c for c in candidates if not _conflicts(c, row)), None)
         if first is None:
-            merged[key] = row
+            candidates.append(row)
             out.append(row)
             continue
         _absorb(first, row)
     return out
+
+
+def _conflicts(first: RegisterRow, other: RegisterRow) -> bool:
+    """Two homes at one address (a gmina's and a powiat's ŚDS) differ in their own e-addresses or head."""
+    return any(getattr(first, key) and getattr(other, key) and col.fold(getattr(first, key)) != col.fold(getattr(other, key))
+               for key in ("epuap", "e_delivery", "head"))
 
 
 def _identity(row: RegisterRow) -> tuple:
