@@ -3,14 +3,35 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from catalog import db
 from catalog.settings import load
 from catalog.types import info
 from index import api
+
+
+@contextmanager
+def _one_line_errors(action: str) -> Iterator[None]:
+    """An operator gets one clear line and exit code 1, never a traceback (a bad SEARCH_BACKEND, an
+    unwritable or damaged index directory, an unreachable database)."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except OperationalError as exc:   # no catalog yet, or a locked/damaged/unreachable database
+        raise click.ClickException(f"{action}: nie można odczytać katalogu: {_flat(exc.orig)}") from exc
+    except (OSError, ValueError, RuntimeError, SQLAlchemyError) as exc:
+        raise click.ClickException(f"{action}: {_flat(exc)}") from exc
+
+
+def _flat(exc: BaseException | None) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if isinstance(exc, OSError) else text
 
 
 def _point(value: str | None) -> tuple[float, float] | None:
@@ -42,6 +63,13 @@ def _point(value: str | None) -> tuple[float, float] | None:
 def search_cmd(query, types, target_groups, woj, powiat, gmina, status, near, radius_km, sort, page,
                per_page, show_facets, as_json) -> None:
     """Search the index, e.g. `wsparcie search "mops zabludow" --json`."""
+    with _one_line_errors("Wyszukiwanie nie powiodło się"):
+        _search(query, types, target_groups, woj, powiat, gmina, status, near, radius_km, sort, page,
+                per_page, show_facets, as_json)
+
+
+def _search(query, types, target_groups, woj, powiat, gmina, status, near, radius_km, sort, page,
+            per_page, show_facets, as_json) -> None:
     settings = load()
     point = _point(near)
     request = api.SearchQuery(
@@ -86,12 +114,9 @@ def _print_human(result: api.SearchResult, with_distance: bool, show_facets: boo
 @click.option("--ids", help="Comma-separated institution ids: update only these instead of a full rebuild.")
 def reindex_cmd(ids: str | None) -> None:
     """Rebuild the search index from the catalog (atomic swap), or update some institutions."""
-    settings = load()
     started = time.monotonic()
-    try:
-        _reindex(settings, ids, started)
-    except OperationalError as exc:   # no catalog yet, or a locked/damaged database file
-        raise click.ClickException(f"Nie można odczytać katalogu ({settings.database_url}): {exc.orig}") from exc
+    with _one_line_errors("Nie udało się przebudować indeksu"):
+        _reindex(load(), ids, started)
 
 
 def _reindex(settings, ids: str | None, started: float) -> None:
