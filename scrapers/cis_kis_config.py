@@ -74,7 +74,7 @@ def _gov(slug: str, path: str) -> tuple[str, tuple[str, ...]]:
 
 CONFIGS: dict[str, RegisterConfig] = {
     "02": RegisterConfig(
-        "02", "Wojewoda Dolnośląski", "http://bip.duw.pl",
+        "02", "Wojewoda Dolnośląski", "https://bip.duw.pl",
         (("/bip/rejestry-ewidencje-arc/wydzial-zdrowia-i-polit/rejestry/2048,Rejestr-klubowcentrow-integracji-"
          "spolecznej.html"),),
         documents=(DocumentRule("cis+kis"),), formats=("doc", "pdf"), verified=True,
