@@ -66,6 +66,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, timeout: 
         "limit_request_field_size": 8190,
         "forwarded_allow_ips": "",        # proxy headers are trusted in one place only: TRUSTED_PROXIES
         "proc_name": "mapa-wsparcia",
+        "control_socket_disable": True,   # gunicorn 27 would open a control socket in $HOME: nothing uses it
         "accesslog": None,
         "errorlog": "-",
     }
