@@ -358,7 +358,8 @@ class RjpsAdapter:
                      units: dict[str, tuple[float, float] | None], result: FetchResult) -> None:
         try:
             response = client.get(base + FRAGMENT_PATH, params={"jednostkiIds": ",".join(batch)})
-            parsed = {unit["id"]: unit for unit in parse_fragment(response.content)}
+            # .text, not .content: stray windows-1250 bytes are repaired (logged), undecodable bodies fail
+            parsed = {unit["id"]: unit for unit in parse_fragment(response.text)}
         except FetchError as exc:
             for unit_id in batch:
                 result.errors.append({"where": f"RJPS unit {unit_id}", "message": exc.reason})
