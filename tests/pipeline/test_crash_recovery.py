@@ -73,3 +73,26 @@ def test_index_catches_up_at_the_start_of_the_next_ingest_even_if_it_fetches_not
     down = lb.run({**env, "RJPS_BASE_URL": "http://127.0.0.1:9"}, "scrape", "rjps", "--no-progress")
     assert down.returncode == 1 and "failed" in down.stdout
     assert lb.searchable_ids(data_dir) == lb.catalog_ids(data_dir) and len(lb.catalog_ids(data_dir)) == 300
+
+
+def test_stages_catch_up_on_postgresql(httpserver, postgres_url, data_dir, monkeypatch):
+    """A run that merged and enriched but died before its index stage, then a run that changes
+    nothing: on PostgreSQL too, the index finds the leftover work itself."""
+    from catalog import settings as settings_mod
+    from scrapers import pipeline
+
+    rjps = lb.LoopbackRjps(httpserver, SECOND[:40])
+    monkeypatch.setenv("RJPS_BASE_URL", rjps.base_url)
+    monkeypatch.setenv("RJPS_EXPECTED_MIN", "1")
+    settings = settings_mod.load()
+    assert settings.database_url == postgres_url
+    pipeline.scrape(settings, ["rjps"])                       # the index exists
+    rjps.ids = SECOND[:120]
+    [merged] = pipeline.scrape(settings, ["rjps"], post_process=False)
+    pipeline.later_stages(settings, sorted(merged.touched_ids), [], stages=("geo",))   # no index stage
+    [again] = [s for s in pipeline.scrape(settings, ["rjps"]) if s.source == "rjps"]
+    assert again.ok and again.n_new == 0 and not again.touched_ids
+    with session_scope(settings.database_url) as session:
+        rows = session.exec(select(Institution)).all()
+    assert len(rows) == 120 and all(r.teryt_method is not None for r in rows)
+    assert lb.searchable_ids(data_dir) == {r.id for r in rows}
