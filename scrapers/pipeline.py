@@ -146,7 +146,7 @@ def scrape(settings: Settings, keys: list[str] | None = None, progress: Progress
     summaries: list[RunSummary] = []
     with ingest_lock(settings, shared=True), _sigterm_as_interrupt():
         if post_process:   # work a crashed earlier run left behind (cheap when there is none)
-            _stage(summaries, "index", _index, settings, [])
+            _stage(summaries, "index", _index, settings, [], wait=0.0)
         for key in expand(keys):
             summary = _run_locked(settings, key, progress)
             summaries.append(summary)
@@ -322,13 +322,19 @@ def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: l
         _stage(summaries, "index", _index, settings, touched_ids)
 
 
-def _stage(summaries: list[RunSummary], name: str, stage, settings: Settings, ids: list[int] | None) -> None:
+def _stage(summaries: list[RunSummary], name: str, stage, settings: Settings, ids: list[int] | None,
+           wait: float | None = None) -> None:
+    """Run a stage under its lock (one geo writer, one index writer). wait=0: only if it is free now
+    (the start-of-ingest check; whoever holds the stage is doing that work anyway)."""
+    wait = settings.stage_lock_wait if wait is None else wait
     try:
-        with named_lock(settings, f"stage-{name}", wait=settings.stage_lock_wait) as held:
+        with named_lock(settings, f"stage-{name}", wait=wait) as held:
             if held:
                 problem = stage(settings, ids)
+            elif not wait:
+                problem = None
             else:
-                problem = (f"skipped: another process held the {name} stage for {settings.stage_lock_wait:g} s "
+                problem = (f"skipped: another process held the {name} stage for {wait:g} s "
                            "(STAGE_LOCK_WAIT); the next run catches up")
     except Exception as exc:
         log.exception("stage %s failed", name)
