@@ -89,3 +89,21 @@ def test_run_deadline_mid_listing_merges_what_came_and_keeps_the_rest(httpserver
         assert all(i.status == "active" for i in session.exec(select(Institution)).all())
         run = session.exec(select(ScrapeRun).order_by(ScrapeRun.id.desc())).first()
         assert run.status == "partial" and "RJPS_RUN_DEADLINE" in run.message
+
+
+def test_busy_index_stage_is_left_to_the_next_run_which_catches_up(httpserver, data_dir, monkeypatch):
+    rjps = lb.LoopbackRjps(httpserver, [50_001, 50_002])
+    monkeypatch.setenv("RJPS_BASE_URL", rjps.base_url)
+    monkeypatch.setenv("RJPS_EXPECTED_MIN", "1")
+    monkeypatch.setenv("STAGE_LOCK_WAIT", "0.5")
+    settings = settings_mod.load()
+    assert all(s.ok for s in pipeline.scrape(settings, ["rjps"]))
+    rjps.ids = [50_001, 50_002, 50_003]
+    with pipeline.named_lock(settings, "stage-index") as held:     # another ingest is indexing
+        assert held
+        summaries = pipeline.scrape(settings, ["rjps"])
+    [stage] = [s for s in summaries if s.source == "stage:index"]
+    assert "STAGE_LOCK_WAIT" in stage.message and "next run catches up" in stage.message
+    assert len(lb.searchable_ids(data_dir)) == 2
+    assert all(s.ok for s in pipeline.scrape(settings, ["rjps"]))
+    assert lb.searchable_ids(data_dir) == lb.catalog_ids(data_dir) and len(lb.catalog_ids(data_dir)) == 3
