@@ -42,7 +42,7 @@ from catalog.types import Status
 
 log = logging.getLogger(__name__)
 
-DATE_FIELDS = {"valid_from", "valid_until", "decision_date", "source_updated_at"}
+DATE_FIELDS = {"valid_from", "valid_until", "decision_date", "source_updated_at", "places_as_of"}
 _EMPTY = (None, "", [], {})
 
 
@@ -377,6 +377,8 @@ def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem)
         row = rows.get(name)
         if row is None and value is None:
             continue
+        if row is not None and priority.keeps_newer(name, row.source_updated_at, item.source_updated_at):
+            continue   # an older document imported later keeps this source's newer places
         if row is not None and row.value == value:
             if row.source_updated_at != item.source_updated_at:
                 row.source_updated_at = item.source_updated_at
@@ -427,12 +429,7 @@ def _recompute(
             FieldProvenance.current(),
         )
     ).all()
-    best: dict[str, FieldProvenance] = {}
-    for row in rows:
-        current = best.get(row.field)
-        key = (priority.rank(row.field, row.source), -row.last_seen.timestamp())
-        if current is None or key < (priority.rank(current.field, current.source), -current.last_seen.timestamp()):
-            best[row.field] = row
+    best = priority.choose(rows)   # places trio: newest observation wins the three together
     any_change = False
     for name in sorted(fields):
         new = decode(name, best[name].value) if name in best else None
@@ -443,7 +440,7 @@ def _recompute(
         old = getattr(institution, name)
         if encode(old) != encode(new):
             setattr(institution, name, new if new is not None or name not in ("phones", "service_tags",
-                    "target_groups", "service_area", "partners") else [])
+                    "target_groups", "service_area", "partners", "home_types") else [])
             if log_changes:
                 _log(session, institution.id, "changed", name, encode(old), encode(new), source, run, now)
             any_change = True

@@ -33,7 +33,12 @@ INSTITUTION_DATA_FIELDS: tuple[str, ...] = (
     "service_tags", "target_groups", "service_area",
     "status", "valid_from", "valid_until", "decision_number", "decision_date",
     "source_updated_at", "partners", "parent_id", "notes",
+    "places_total", "places_free", "places_as_of", "epuap", "home_types", "head",
 )
+
+# Places and free places are one dated observation ("stan na 30 czerwca 2026"): catalog.priority lets the
+# newest `places_as_of` win the three together, so an older document imported later never rolls them back.
+PLACES_FIELDS: tuple[str, ...] = ("places_total", "places_free", "places_as_of")
 
 
 class Institution(SQLModel, table=True):
@@ -81,6 +86,14 @@ class Institution(SQLModel, table=True):
     decision_date: date | None = None
     source_updated_at: date | None = None   # e.g. RJPS "data aktualizacji"
     notes: str | None = Field(default=None, sa_column=Column(Text))
+    # From the official lists (DPS, ŚDS): places and free places as of a date, the ePUAP inbox, the types
+    # of home (DPS type codes or ŚDS types A–D) and the head of the institution.
+    places_total: int | None = None
+    places_free: int | None = None
+    places_as_of: date | None = None
+    epuap: str | None = None
+    home_types: list[str] = _json()
+    head: str | None = None
     is_demo: bool = Field(default=False, index=True)
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
