@@ -36,15 +36,32 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
 _COMPILED_TYPES = tuple((code, re.compile(pattern)) for code, pattern in _TYPE_PATTERNS)
 
 
+_RELATION = re.compile(r"\b(?:przy|dzialajac\w*|w strukturach|prowadzon\w*)\b")
+
+
 def classify(text: str | None) -> str | None:
-    """The institution type a name (or a section heading) states, or None when it states none."""
+    """The institution type a name (or a section heading) states, or None when it states none.
+
+    The earliest known type wins ("PCPR (Ośrodek Interwencji Kryzysowej)" is a PCPR). A unit without a
+    code of its own ("Punkt konsultacyjny", "Fundacja") wins only when nothing else is named or it is
+    attached to the other unit ("Punkt … działający przy GOPS"); "Bonifraterska Fundacja … Dom Pomocy
+    Społecznej" is a DPS."""
     folded = fold(text or "")
-    best: tuple[int, str] | None = None
+    specific: tuple[int, str] | None = None
+    other: int | None = None
     for code, pattern in _COMPILED_TYPES:
         match = pattern.search(folded)
-        if match and (best is None or match.start() < best[0]):
-            best = (match.start(), code)
-    return best[1] if best else None
+        if not match:
+            continue
+        if code == _T.OTHER.value:
+            other = match.start()
+        elif specific is None or match.start() < specific[0]:
+            specific = (match.start(), code)
+    if specific is None:
+        return _T.OTHER.value if other is not None else None
+    if other is not None and other < specific[0] and _RELATION.search(folded, other, specific[0]):
+        return _T.OTHER.value
+    return specific[1]
 
 
 # DPS types (ustawa o pomocy społecznej, art. 56) and the short-term stay; folded, spaces removed, so
@@ -178,7 +195,8 @@ def _unit_case(name: str | None) -> str | None:
         return None
     if re.search(r"(?:ski|cki|dzki)(?:\s*-\s*\w+(?:ski|cki|dzki))?$", name, re.IGNORECASE) and " " not in name.strip():
         return name.lower()
-    return name.title() if name.isupper() else name
+    words_only = re.fullmatch(r"[^\W\d_][^\W\d_\s-]*(?:[\s-]+[^\W\d_]+)*", name)
+    return name.title() if name.isupper() and words_only else name
 
 
 _AS_OF = re.compile(r"(?:(?:stan\w*|aktualn\w*)\s+na(?:\s+dzien)?|\bwg\.?|\bwedlug|\bna\s+dzien)\s*$")

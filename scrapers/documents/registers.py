@@ -634,10 +634,15 @@ def _count_cell(row: Row, header: Header, field_name: str, cells: dict[str, str]
 def _branch(lines: list[str]) -> dict[str, str | None]:
     first = inst.branch_lead(lines[0])
     address_lines = ([first] if first else []) + lines[1:]
+    label = [lines[0]]
+    while len(address_lines) > 1 and not (_is_address_line(address_lines[0]) or _HOUSE_NUMBER_END.search(address_lines[0])):
+        popped = address_lines.pop(0)    # "Dom Pomocy Społecznej" / "Sucharskiego - Filia": its name
+        if popped != first:              # the rest of the "z filią w Gorlicach" line is in the label already
+            label.append(popped)
     raw = ", ".join(line.strip(" ,") for line in address_lines) or None
     parsed = parse_address(raw) if raw else None
     return {
-        "label": " ".join(lines[0].split()),
+        "label": " ".join(" ".join(label).split()),
         "address_raw": raw,
         "street": parsed.street if parsed else None,
         "building": parsed.building if parsed else None,
