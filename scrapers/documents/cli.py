@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from scrapers.documents.institutions import HOME_TYPE_LABELS
 from scrapers.documents.registers import KINDS, RegisterRow, parse_register
 from scrapers.documents.tables import UnreadableDocument
 
@@ -16,12 +17,14 @@ STATUS_LABELS = {"active": "aktywny", "expired": "status wygasł", "closed": "za
 
 @click.command("parse-document")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", required=True, type=click.Choice(KINDS), help="Register kind.")
+@click.option("--kind", required=True, type=click.Choice(KINDS),
+              help="Register or list kind: a catalog type code (ops, dps, sds, …) or mixed/auto for lists where "
+                   "each row is typed by its own name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per row.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Date against which status validity is computed (default: today).")
 def parse_document_cmd(path: Path, kind: str, as_json: bool, today) -> None:
-    """Parse one register document (HTML, PDF, DOCX, XLSX, XLS, ODS, CSV) offline and print its rows.
+    """Parse one register document (HTML, PDF, DOCX, XLSX, XLS, DOC, ODS, CSV) offline and print its rows.
 
     Exit 2 when the document cannot be read (e.g. a scan without a text layer), 1 when it has no rows."""
     try:
@@ -44,6 +47,13 @@ def parse_document_cmd(path: Path, kind: str, as_json: bool, today) -> None:
 def _describe(row: RegisterRow) -> str:
     lines = [f"[{row.row_number}] {row.name or '(bez nazwy)'} — {STATUS_LABELS.get(row.status, row.status)}"]
     details = [
+        ("Typ", row.type),
+        ("Powiat / gmina", " / ".join(filter(None, (row.powiat_name, row.gmina_name)))),
+        ("Typ domu", ", ".join(HOME_TYPE_LABELS.get(t, t) for t in row.home_types)),
+        ("Miejsca", _counts(row)),
+        ("Filie", "; ".join(b["address_raw"] or b["label"] or "" for b in row.branches)),
+        ("ePUAP", row.epuap),
+        ("Stan na", _d(row.as_of)),
         ("Podmiot prowadzący", row.operator_name),
         ("Adres", _address(row)),
         ("Decyzja", " z ".join(filter(None, (row.decision_number, _d(row.decision_date))))),
@@ -59,6 +69,12 @@ def _describe(row: RegisterRow) -> str:
     lines += [f"    {label}: {value}" for label, value in details if value]
     lines += [f"    ! {warning}" for warning in row.warnings]
     return "\n".join(lines)
+
+
+def _counts(row: RegisterRow) -> str:
+    parts = (("ogółem", row.places_total), ("wolne", row.places_free), ("mieszkańcy", row.residents),
+             ("oczekujący", row.waiting))
+    return ", ".join(f"{label} {value}" for label, value in parts if value is not None)
 
 
 def _address(row: RegisterRow) -> str | None:

@@ -74,3 +74,18 @@ def test_registered_on_the_wsparcie_command():
                                       "--json", "--today", "2024-06-01"])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 3
+
+
+def test_every_catalog_type_and_mixed_are_kinds():
+    from catalog.types import InstitutionType
+    from scrapers.documents.registers import KINDS
+    assert {t.value for t in InstitutionType} | {"mixed", "auto"} <= set(KINDS)
+
+
+def test_real_dps_list_in_polish():
+    real = FIXTURES.parent / "real" / "wojewoda" / "podkarpackie" / "dps_frekwencja_2026-06-20.xls"
+    result = CliRunner().invoke(parse_document_cmd, [str(real), "--kind", "dps", "--today", "2026-08-01"])
+    assert result.exit_code == 0, result.output
+    assert "Wierszy: 53" in result.stdout
+    assert "Typ domu: dla osób w podeszłym wieku, dla osób przewlekle somatycznie chorych" in result.stdout
+    assert "Miejsca: ogółem 88, wolne 16" in result.stdout and "Stan na: 31.05.2026" in result.stdout
