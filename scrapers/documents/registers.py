@@ -403,8 +403,23 @@ def _split_inline(lines: list[str], contact: _Contact) -> list[str]:
         if lead:                                # "ŚDS Jelcza 219," -> "ŚDS" + "Jelcza 219"
             out.extend([lead.group(1), lead.group(2)])
             continue
-        parts = _STREET_INSIDE.split(line, maxsplit=1)
-        out.extend(part.strip(" ,") for part in parts if part.strip(" ,"))
+        # "…, ul. Nadgórna 30/32 oraz ul. Dywizjonu 303 nr 4": every street on its own line, no "oraz".
+        parts = [re.sub(r"\s+(?:oraz|i|lub)$", "", part.strip(" ,")) for part in _STREET_INSIDE.split(line)]
+        parts = [part for part in parts if part]
+        out.extend(_split_rural_tail(parts))
+    return out
+
+
+def _split_rural_tail(parts: list[str]) -> list[str]:
+    """'w Wapiennem, Wapienne 70': a name's last words, then a rural address after the comma."""
+    out: list[str] = []
+    for part in parts:
+        head, _, tail = part.rpartition(",")
+        if head.strip() and _HOUSE_NUMBER_END.search(tail) and not _HOUSE_NUMBER_END.search(head) \
+                and not _POSTAL.search(part):
+            out.extend([head.strip(), tail.strip()])
+        else:
+            out.append(part)
     return out
 
 

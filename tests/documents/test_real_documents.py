@@ -96,6 +96,8 @@ def test_malopolska_dps_types_places_contacts(malopolska_dps):
     assert farma.home_types == ["dorosli-niepelnosprawni-intelektualnie"]
     dabrowa = one(rows, postal_code="33-200")                # house number wrapped onto its own line
     assert (dabrowa.street, dabrowa.building) == ("ul. Św. Br. A. Chmielowskiego", "16")
+    wapienne = one(rows, postal_code="38-307")                # "w Wapiennem, Wapienne 70" on one line
+    assert (wapienne.name, wapienne.street, wapienne.building) == ("Dom Pomocy Społecznej w Wapiennem", "Wapienne", "70")
     last = rows[-1]
     assert (last.locality, last.building, last.places_total) == ("Niepołomice", "287", 24)
     assert all(r.type == "dps" for r in rows)
@@ -187,6 +189,10 @@ def test_kujawsko_pomorskie_no_address_list(kp_months):
     torun = [r for r in rows if r.powiat_name == "Toruń"]
     assert sorted(r.street for r in torun) == ["ul. Rydygiera", "ul. Szosa Chełmińska"]
     assert not any(r.name.upper().startswith("RAZEM") or "sporządziła" in r.name for r in rows)
+    # Name, street, a second site and phones in one cell: "…, ul. Parkowa 12 / z ZTO V przy ul.Armii Krajowej 39".
+    parkowa = one(rows, street="ul. Parkowa")
+    assert (parkowa.name, parkowa.building, e164(parkowa)) == ("Dom Pomocy Społecznej w Grudziądzu", "12", ["+48564517520"])
+    assert [(b["street"], b["building"]) for b in parkowa.branches] == [("ul. Armii Krajowej", "39")]
     assert rows[-1].name == "Dom Pomocy Społecznej w Podobowicach"
     assert rows[-1].home_types == ["niepelnosprawni-fizycznie"]
 
