@@ -4,6 +4,7 @@ powiaty no PCPR or PUP. `wsparcie status --coverage` prints `format_report(repor
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +19,9 @@ from catalog.types import TYPES, InstitutionType, Status
 from geo import teryt
 
 COUNTS_FILE = REFERENCE_DATA_DIR / "registries" / "samples" / "stats" / "counts_from_public_sources.csv"
+# The six RJPS map answers of June 2022 (data/registries/real/rjps-2022/SOURCE.md): the RJPS unit ids of
+# that time with their points, no names. They are the universe the RJPS coverage is measured against.
+RJPS_2022_DIR = REFERENCE_DATA_DIR / "registries" / "real" / "rjps-2022"
 T = InstitutionType
 _CLOSED = (Status.CLOSED.value, Status.POSSIBLY_CLOSED.value)
 
@@ -59,6 +63,30 @@ def public_counts() -> dict[str, dict[str, str]]:
     return latest
 
 
+@lru_cache(maxsize=1)
+def rjps_universe() -> dict[str, tuple[float, float]]:
+    """RJPS unit id -> (lat, lon) from the 2022 map answers (union of the six filters; "x" is the
+    longitude). Empty when the files are not bundled."""
+    units: dict[str, tuple[float, float]] = {}
+    for path in sorted(RJPS_2022_DIR.glob("*.json")):
+        for unit in json.loads(path.read_text(encoding="utf-8")):
+            if unit.get("id") is not None and unit.get("x") is not None and unit.get("y") is not None:
+                units.setdefault(str(unit["id"]), (float(unit["y"]), float(unit["x"])))
+    return units
+
+
+def rjps_point(rjps_id: str | None) -> tuple[float, float] | None:
+    return rjps_universe().get(str(rjps_id)) if rjps_id else None
+
+
+def rjps_coverage(session: Session) -> dict[str, int]:
+    """How many RJPS units of the 2022 universe the catalog knows by name (a record carrying that id)."""
+    universe = rjps_universe()
+    ids = {str(i) for i in session.exec(select(Institution.rjps_id).where(
+        Institution.rjps_id.is_not(None), Institution.is_demo == False)).all()}
+    return {"listed": len(universe), "named": len(ids & set(universe)), "outside_universe": len(ids - set(universe))}
+
+
 def _counts(session: Session) -> list[tuple[str, str | None, str, int]]:
     # Demo placeholders stand for missing data: they never count as coverage.
     query = select(Institution.type, Institution.woj_teryt, Institution.status, func.count()).where(
@@ -95,6 +123,7 @@ def report(session: Session) -> dict[str, Any]:
         "powiaty_without_pcpr": _powiaty_without(session, (T.PCPR.value,), city_also=(T.OPS.value, T.CUS.value)),
         "powiaty_without_pup": _powiaty_without(session, (T.PUP.value,)),
         "unlocated": sum(by_woj.get("??", {}).values()),
+        "rjps": rjps_coverage(session),
         "demo_placeholders": session.exec(
             select(func.count()).select_from(Institution).where(Institution.is_demo == True)).one(),
     }
@@ -153,6 +182,10 @@ def format_report(data: dict[str, Any], limit: int = 30) -> str:
         pub = t["published"]
         evidence = f"; dane publiczne: {pub['count']} ({pub['reference_date']})" if pub else ""
         lines.append(f"{t['label']:<22}{t['active']:>11}{t['all']:>11}  {t['expected']} [{mark}]{evidence}")
+    if data.get("rjps"):
+        rjps = data["rjps"]
+        lines += ["", (f"RJPS (mapa z czerwca 2022) wymienia {rjps['listed']} jednostek; "
+                      f"nazwy mamy dla {rjps['named']}.")]
     lines += ["", "Według województw (działające jednostki; OPS+CUS / liczba gmin):"]
     for w in data["wojewodztwa"]:
         parts = ", ".join(f"{_short(code)} {n}" for code, n in w["counts"].items()) or "brak danych"

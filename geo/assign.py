@@ -91,13 +91,16 @@ def by_postcode(addr: ParsedAddress, point_gmina: str | None) -> Assignment | No
     return _from_gmina(id6, "postcode") if id6 and teryt.gmina(id6) else None
 
 
-def by_names(names: list[str], method: str, woj: str | None) -> Assignment | None:
-    """Gmina of the first name that is a gmina or a known place (towns and larger places first)."""
+def by_names(names: list[str], method: str, woj: str | None, within: str | None = None) -> Assignment | None:
+    """Gmina of the first name that is a gmina or a known place (towns and larger places first).
+    within: a TERYT prefix (a powiat code) the gmina must lie in."""
+    prefix = within or woj
     for name in names:
-        ids = [g for g in gazetteer.gminy_named(name) if woj is None or g.startswith(woj)]
-        ids += [p.gmina_id6 for p in gazetteer.places_named(name) if woj is None or p.gmina_id6.startswith(woj)]
+        ids = [g for g in gazetteer.gminy_named(name) if prefix is None or g.startswith(prefix)]
+        ids += [p.gmina_id6 for p in gazetteer.places_named(name) if prefix is None or p.gmina_id6.startswith(prefix)]
         if not ids:     # a village known only as a post town
-            ids = [p.gmina_id6 for p in gazetteer.post_towns_named(name) if woj is None or p.gmina_id6.startswith(woj)]
+            ids = [p.gmina_id6 for p in gazetteer.post_towns_named(name)
+                   if prefix is None or p.gmina_id6.startswith(prefix)]
         ids = list(dict.fromkeys(ids))
         if ids:
             best = _best_named(name, ids)
@@ -157,8 +160,17 @@ def assign(addr: ParsedAddress, name: str | None = None, point: tuple[float, flo
     if explicit_gmina and teryt.gmina(explicit_gmina):
         found = _from_gmina(explicit_gmina[:6], "explicit")
     found = found or by_postcode(addr, point_gmina)
-    found = found or by_names([n for n in (addr.locality, addr.gmina_hint) if n], "locality", woj)
-    found = found or by_names(seat_names(name), "name", woj)
+    localities = [n for n in (addr.locality, addr.gmina_hint) if n]
+    # A source that names only the powiat (a list without addresses: "DPS w Zakrzewie", powiat
+    # aleksandrowski): a same-named place inside that powiat is the one meant, not the first in Poland.
+    scope = explicit_powiat if explicit_powiat and not explicit_gmina and teryt.powiat(explicit_powiat) else None
+    # A name elsewhere in Poland says nothing about such a unit: its seat is looked up in its powiat only.
+    if scope:
+        found = found or by_names(localities, "locality", woj, within=scope)
+        found = found or by_names(seat_names(name), "name", woj, within=scope)
+    found = found or by_names(localities, "locality", woj)
+    if not scope:
+        found = found or by_names(seat_names(name), "name", woj)
     if found is None and point_gmina:
         found = _from_gmina(point_gmina, "pip")
     elif found is not None and precise:

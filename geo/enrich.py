@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
+from catalog import coverage
 from catalog.models import FieldProvenance, Institution, utcnow
 from catalog.phones import normalise_phones
-from catalog.settings import Settings
+from catalog.settings import REFERENCE_DATA_DIR, Settings
 from catalog.types import Precision
 from geo import assign as assign_mod
 from geo import boundaries, offline
@@ -29,6 +31,8 @@ from geo.nominatim import NAME as NOMINATIM
 
 log = logging.getLogger(__name__)
 BATCH = 500
+POWIAT_POINT = "offline:powiat-point"   # "offline…": ours, so recomputed when better evidence arrives
+RJPS_2022_POINT = "rjps-2022"   # geo_source of a point taken from the RJPS 2022 map answers
 _ADDRESS_PARTS = ("street", "building", "flat", "postal_code", "locality")
 
 
@@ -90,6 +94,13 @@ def _point(inst: Institution, addr: ParsedAddress, geocoder: Geocoder, changes: 
                 _set(inst, changes, "geo_source", "source")
         stats.source_points += inst.geo_precision in (None, Precision.SOURCE.value)
         return (inst.lat, inst.lon), changes.get("geo_precision", inst.geo_precision)
+    rjps = coverage.rjps_point(inst.rjps_id)
+    if rjps is not None:   # the unit's own RJPS point (2022 map) beats a geocode of its address
+        for field, value in (("lat", rjps[0]), ("lon", rjps[1]), ("geo_precision", Precision.SOURCE.value),
+                             ("geo_source", RJPS_2022_POINT)):
+            _set(inst, changes, field, value)
+        stats.source_points += 1
+        return rjps, Precision.SOURCE.value
     found = geocoder.geocode(addr) if not addr.is_empty else None
     if found is None:
         return None, None
@@ -134,9 +145,35 @@ def _teryt(inst: Institution, addr: ParsedAddress, point, precision, changes: di
     stats.flagged += result.flag is not None
 
 
+@lru_cache(maxsize=1)
+def _powiat_points() -> dict[str, tuple[float, float]]:
+    import json
+
+    from shapely.geometry import shape
+
+    data = json.loads((REFERENCE_DATA_DIR / "boundaries" / "powiaty.geojson").read_text(encoding="utf-8"))
+    points = {}
+    for feature in data["features"]:
+        p = shape(feature["geometry"]).representative_point()   # guaranteed inside the powiat
+        points[feature["properties"]["teryt"]] = (round(p.y, 5), round(p.x, 5))
+    return points
+
+
+def powiat_point(code: str | None) -> tuple[float, float] | None:
+    """A point inside the powiat (its reference point on the map)."""
+    return _powiat_points().get(code or "")
+
+
 def _fallback_point(inst: Institution, result: assign_mod.Assignment, changes: dict[str, Any]) -> None:
-    """No address point: the seat named in the unit's name ('GOPS w Bytoniu') or the gmina's interior point."""
+    """No address point: the seat named in the unit's name ('GOPS w Bytoniu') or the gmina's interior point;
+    a unit known only by its powiat (a list without addresses, a seat too small for the gazetteer) is
+    shown at the powiat's reference point with precision "powiat"."""
     if not result.gmina_id6:
+        point = powiat_point(result.powiat_code)
+        if point is not None:
+            for field, value in (("lat", point[0]), ("lon", point[1]), ("geo_precision", Precision.POWIAT.value),
+                                 ("geo_source", POWIAT_POINT)):
+                _set(inst, changes, field, value)
         return
     found = None
     if result.method == "name":

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import httpx
@@ -118,22 +117,10 @@ def _gmina_point(g: teryt.Gmina) -> tuple[float, float] | None:
     return _powiat_point(g.powiat_code)
 
 
-@lru_cache(maxsize=1)
-def _powiat_points() -> dict[str, tuple[float, float]]:
-    import json
-
-    from shapely.geometry import shape
-
-    data = json.loads((REFERENCE_DATA_DIR / "boundaries" / "powiaty.geojson").read_text(encoding="utf-8"))
-    points = {}
-    for feature in data["features"]:
-        p = shape(feature["geometry"]).representative_point()   # guaranteed inside the powiat
-        points[feature["properties"]["teryt"]] = (round(p.y, 5), round(p.x, 5))
-    return points
-
-
 def _powiat_point(code: str) -> tuple[float, float] | None:
-    return _powiat_points().get(code)
+    from geo.enrich import powiat_point
+
+    return powiat_point(code)
 
 
 def _covered(settings: Settings) -> dict[str, set[str]]:

@@ -5,6 +5,8 @@ import importlib
 from collections.abc import Callable
 
 from scrapers.base import Adapter
+from scrapers.official_list_config import CONFIGS as LIST_CONFIGS
+from scrapers.official_list_config import GROUPS as LIST_GROUPS
 
 
 def _lazy(module: str, attr: str, *args) -> Callable[[], Adapter]:
@@ -25,9 +27,15 @@ ADAPTERS: dict[str, Callable[[], Adapter]] = {
 CIS_KIS_WOJ = ("02", "04", "06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28", "30", "32")
 ADAPTERS.update({f"cis-kis-{woj}": _lazy("scrapers.cis_kis", "CisKisAdapter", woj) for woj in CIS_KIS_WOJ})
 
+# The wojewodas' lists of institutions (DPS registers, ŚDS and OPS lists, support bases), one source each,
+# configured in scrapers/official_list_config.py.
+
+ADAPTERS.update({key: _lazy("scrapers.official_list", "OfficialListAdapter", key) for key in LIST_CONFIGS})
+
 # Aliases that expand to several sources on the command line, e.g. `wsparcie scrape cis-kis`.
 GROUPS: dict[str, list[str]] = {
     "cis-kis": [f"cis-kis-{woj}" for woj in CIS_KIS_WOJ],
+    **LIST_GROUPS,    # "dps", "sds", "ops-lists"
 }
 
 

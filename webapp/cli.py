@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "catalog.matching_cli",   # explain-merge, unmerge
     "scrapers.cli",           # scrape, ingest, load-demo
     "scrapers.documents.cli", # parse-document
+    "scrapers.import_document",  # import-document
     "geo.cli",                # resolve
     "index.cli",              # search, reindex
     "webapp.serve_cli",       # serve
