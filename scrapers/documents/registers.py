@@ -227,8 +227,36 @@ def _rows_of(table: Table, header: Header, start: int, kind: str, today: date,
             continue
         if kind not in LEGACY_KINDS and _not_an_institution(row, header):
             continue
-        out.append(build_row(row, header, kind, today, index, context))
+        parts = _split_enumerated(row, header) if kind not in LEGACY_KINDS else [row]
+        out.extend(build_row(part, header, kind, today, index, context) for part in parts)
     return out
+
+
+_ITEM = re.compile(r"(?:^|\n)\s*(\d{1,2})\s*\.\s*(?=\S)")
+
+
+def _enumerated(cell: str) -> list[str]:
+    """'1.GOPS\n2. Komisja\n3.Zespół' -> ['GOPS', 'Komisja', 'Zespół'] when numbered 1, 2, 3 … in order."""
+    marks = list(_ITEM.finditer(cell))
+    if len(marks) < 2 or [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)) or marks[0].start() > 0:
+        return []
+    ends = [m.start() for m in marks[1:]] + [len(cell)]
+    return [cell[m.end():end].strip() for m, end in zip(marks, ends)]
+
+
+def _split_enumerated(row: Row, header: Header) -> list[Row]:
+    """One row listing numbered units ("1. GOPS … 2. Punkt konsultacyjny …") becomes one row per unit; a
+    cell numbered the same way gives each unit its own item, any other cell is shared by all of them."""
+    name_column = next((header.column(f) for f in (col.NAME, col.NAME_ADDRESS) if header.column(f) is not None), None)
+    if name_column is None or name_column >= len(row):
+        return [row]
+    names = _enumerated(row[name_column])
+    if not names:
+        return [row]
+    items = [_enumerated(cell) for cell in row]
+    items[name_column] = [name.rstrip(" .") for name in names]   # "1.Gminny Ośrodek … w Iwkowej."
+    return [[items[c][i] if len(items[c]) == len(names) else cell for c, cell in enumerate(row)]
+            for i in range(len(names))]
 
 
 def _apply_section(text: str, context: _Context) -> None:
@@ -346,7 +374,7 @@ def _split_lines(text: str, contact: _Contact) -> list[str]:
         line_rest = _WWW.sub(" ", line_wo_mail).strip(" ,;")
         if _FAX_LINE.match(line_rest):
             continue
-        if _PHONE_LINE.match(line_rest) or (_looks_like_phone(line_rest)):
+        if (_PHONE_LINE.match(line_rest) and re.search(r"\d", line_rest)) or _looks_like_phone(line_rest):
             contact.phones.append(line_rest)
             continue
         if _EPUAP.match(line_rest):

@@ -8,7 +8,9 @@ for the PDFs, xlrd / openpyxl cell values for the sheets, `antiword` text for th
 * Małopolska ŚDS: l.p. 1–58 (o zasięgu gminnym) and 59–87 (powiatowym), 2 Kluby Samopomocy, and a
   "Miejsca całodobowe" row that repeats ŚDS w Bieczu (its 4 places are part of its 41): 89 institutions.
 * Violence-support base: 428 rows with text below the header and section rows, 1 of them the header;
-  8 repeat a unit already listed under the same name and address (Mszana Dolna, Olkusz, Kraków …): 419.
+  4 rows list numbered units ("1.GOPS … 2. Gminna Komisja … 3. … 4. …": Iwkowa 4, Wiśniowa 3, Radgoszcz 2,
+  Stryszawa 2, so +7); 8 repeat a unit already listed under the same name and address (Mszana Dolna,
+  Olkusz, Kraków …): 427 + 7 - 8 = 426.
 * Kujawsko-Pomorskie: 50 home rows under 6 type sections; DPS w Chełmnie appears under 3 types and DPS
   Toruń, Szosa Chełmińska 220 under 2: 47 homes in each month.
 * Podkarpackie DPS: l.p. 1–47 (powiat homes), 1–5 (gmina homes), 1 (a congregation's); a second or third
@@ -141,7 +143,7 @@ def violence_base() -> list[RegisterRow]:
 
 def test_violence_base_types_per_row(violence_base):
     rows = violence_base
-    assert len(rows) == 419
+    assert len(rows) == 426
     assert all(r.name for r in rows) and sum(1 for r in rows if not r.postal_code) <= 10
     assert {r.as_of for r in rows} == {date(2024, 2, 1)}             # "… – stan na 1 lutego 2024 r."
     oik = rows[0]                                                     # 2 pt type: lines were interleaved before
@@ -157,6 +159,13 @@ def test_violence_base_types_per_row(violence_base):
     assert one(rows, name="Centrum Usług Społecznych w Tarnowie").type == "cus"
     counts = {t: sum(r.type == t for r in rows) for t in ("ops", "pcpr", "oik", "cus", "other")}
     assert counts["ops"] > 150 and counts["pcpr"] >= 10 and counts["oik"] >= 10 and counts["other"] > 150
+    iwkowa = [r for r in rows if r.postal_code == "32-861"]        # one row, four numbered units
+    assert [(r.name, r.type) for r in iwkowa] == [
+        ("Gminny Ośrodek Pomocy Społecznej w Iwkowej", "ops"), ("Gminna Komisja Rozwiązywania Problemów Alkoholowych",
+                                                               "other"),
+        ("Zespół Interdyscyplinarny", "other"), ("Poradnia Rodzinna przy Parafii w Iwkowej", "other")]
+    assert e164(iwkowa[3]) == ["+48695916898"] and iwkowa[3].email == "grzymek@wp.pl"
+    assert one(rows, name='Telefon zaufania "Życzliwa dłoń"').phones == [{"raw": "733 712 112", "e164": "+48733712112"}]
     # A page whose empty "Powiat" column was not drawn is realigned, not dropped.
     igolomia = one(rows, email="gops_igwa@wp.pl")
     assert (igolomia.name, igolomia.gmina_name, igolomia.postal_code) == (
