@@ -1,8 +1,12 @@
 """The bundled demo snapshot for an offline first run.
 
 It is built from real data only: the real RJPS captures replayed through the real RJPS adapter
-(data/demo/rjps-replay), plus one clearly labelled placeholder per gmina (its OPS) and per powiat
-(its PCPR and PUP) placed at the TERYT unit's reference point, with no contact data at all. Placeholders
+(data/demo/rjps-replay); the real official documents of the wojewodas bundled in data/registries/real/
+(OPS of Śląskie, DPS of four voivodeships, ŚDS of Małopolska and Podkarpacie, the Małopolska
+violence-support base), each imported as a run of its configured source exactly as
+`wsparcie import-document` does; plus one clearly labelled placeholder per gmina (its OPS) and per powiat
+(its PCPR and PUP) that no real record covers, placed at the TERYT unit's reference point, with no
+contact data at all. Placeholders
 come from the "demo" source; once a live source delivers real institutions of a type, the placeholders
 of that type are removed (they never carried data worth keeping)."""
 from __future__ import annotations
@@ -25,11 +29,14 @@ from catalog.types import InstitutionType, Precision
 from geo import teryt
 from scrapers import pipeline
 from scrapers.base import SourceMeta
+from scrapers.official_list_config import CONFIGS as LIST_CONFIGS
+from scrapers.official_list_config import ListConfig
 
 log = logging.getLogger(__name__)
 
 DEMO_DIR = REFERENCE_DATA_DIR / "demo"
 RJPS_REPLAY_DIR = DEMO_DIR / "rjps-replay"
+REAL_DIR = REFERENCE_DATA_DIR / "registries" / "real"
 DEMO_NOTE = ("Rekord demonstracyjny: miejsce na prawdziwe dane z rejestru. Nie zawiera danych kontaktowych; "
              "punkt na mapie to punkt odniesienia jednostki terytorialnej, nie adres urzędu.")
 
@@ -154,11 +161,38 @@ def load_demo(settings: Settings, only_if_empty: bool = True) -> DemoLoad:
             # Their gminy must be known before placeholders are made for the gminy without a real OPS.
             pipeline.later_stages(settings, sorted(result.summaries[-1].touched_ids), result.summaries,
                                   stages=("geo",))
+        documents = load_bundled_documents(settings)
+        result.summaries.extend(documents)
+        # Their gminy must be known before placeholders are made for the gminy without a real OPS.
+        pipeline.later_stages(settings, sorted(set().union(*(s.touched_ids for s in documents))),
+                              result.summaries, stages=("geo",))
         summary = pipeline.run_adapter(settings, DemoAdapter(_covered(settings)))
         result.summaries.append(summary)
         pipeline.later_stages(settings, None, result.summaries)
     result.ok = all(s.ok for s in result.summaries)
     return result
+
+
+def bundled_documents() -> list[tuple[ListConfig, Path]]:
+    """The real official documents bundled in data/registries/real/, in import order (oldest first)."""
+    return [(cfg, REAL_DIR / rel) for cfg in LIST_CONFIGS.values() for rel in cfg.bundled
+            if (REAL_DIR / rel).exists()]
+
+
+def load_bundled_documents(settings: Settings) -> list[pipeline.RunSummary]:
+    """Import every bundled document as a run of its configured source, through the same path as
+    `wsparcie import-document` (the caller holds the ingest lock). The provenance URL is the office's
+    document URL where it was recorded with the file, else the bundled copy itself."""
+    from scrapers.import_document import run_document
+
+    summaries = []
+    for cfg, path in bundled_documents():
+        url = cfg.url if cfg.verified and cfg.document_paths else path.resolve().as_uri()
+        summary = run_document(settings, path.read_bytes(), path.name, cfg.kind, cfg.key, url)
+        if not summary.ok:
+            log.warning("demo: %s (%s): %s", cfg.key, path.name, summary.message)
+        summaries.append(summary)
+    return summaries
 
 
 def _rjps_replay_adapter():
