@@ -73,6 +73,7 @@ class SearchQuery:
     sort: str = "relevance"                     # "relevance" | "distance"
     page: int = 1
     per_page: int = 20
+    free_places: bool = False                   # only documents whose places say free ones exist
 
 
 @dataclass
@@ -198,6 +199,7 @@ def _filters(query: SearchQuery) -> Filters:
         "powiat": (query.powiat,) if query.powiat else (),
         "gmina": ((query.gmina or "")[:6],) if query.gmina else (),
         "status": (query.status,) if query.status else (),
+        "places": (documents.PLACES_FREE,) if query.free_places else (),
     }
     return Filters({k: v for k, v in values.items() if v})
 

@@ -22,6 +22,9 @@ STORED_FIELDS: tuple[str, ...] = (
 
 FACET_KEYS: tuple[str, ...] = ("type", "woj", "powiat", "target_group", "status")
 
+# Values of the `places` filter field: the latest observation has free places, has none, or is unknown.
+PLACES_FREE, PLACES_FULL, PLACES_UNKNOWN = "free", "full", "unknown"
+
 
 @dataclass
 class IndexDocument:
@@ -38,6 +41,7 @@ class IndexDocument:
     lon: float | None
     stored: dict[str, Any] = field(default_factory=dict)
     words: set[str] = field(default_factory=set)   # original-spelling words, for the fold map
+    places: str = PLACES_UNKNOWN                    # PLACES_FREE / PLACES_FULL / PLACES_UNKNOWN
 
 
 def _join(*parts: Any) -> str:
@@ -55,6 +59,12 @@ def _name_terms(inst: Institution) -> list[str]:
 def _tag_text(codes: list[str] | None, labels: dict[str, str]) -> str:
     """Codes plus their Polish labels, so "niepełnosprawność" or "seniorzy" find tagged units."""
     return " ".join(f"{code} {labels.get(code, '')}" for code in codes or [])
+
+
+def _places(inst: Institution) -> str:
+    if inst.places_free is None:
+        return PLACES_UNKNOWN
+    return PLACES_FREE if inst.places_free > 0 else PLACES_FULL
 
 
 def build(inst: Institution) -> IndexDocument:
@@ -88,4 +98,5 @@ def build(inst: Institution) -> IndexDocument:
         lon=inst.lon,
         stored=stored,
         words=set(analysis.words(_join(inst.name, place_text, other_text))),
+        places=_places(inst),
     )

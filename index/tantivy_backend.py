@@ -30,7 +30,7 @@ from index.query import (
 log = logging.getLogger(__name__)
 
 NAME = "tantivy"
-FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status", "target_group")
+FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status", "target_group", "places")
 _TIE_BREAKER = 0.1
 
 
@@ -52,7 +52,7 @@ def _document(doc: IndexDocument) -> tantivy.Document:
     values: dict = {
         "id": doc.id,
         "type": doc.type, "woj": doc.woj, "powiat": doc.powiat, "gmina": doc.gmina, "status": doc.status,
-        "sort_name": doc.sort_name,
+        "sort_name": doc.sort_name, "places": doc.places,
         "payload": json.dumps(doc.stored, ensure_ascii=False, default=str).encode(),
     }
     for name in TEXT_FIELDS:

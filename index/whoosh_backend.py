@@ -37,7 +37,7 @@ from index.query import (
 log = logging.getLogger(__name__)
 
 NAME = "whoosh"
-FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status")
+FILTER_FIELDS = ("type", "woj", "powiat", "gmina", "status", "places")
 MAX_EXPANSIONS = 50
 
 
@@ -64,6 +64,7 @@ def _document(doc: IndexDocument) -> dict:
         "target_group": ",".join(doc.target_groups),
         "payload": json.dumps(doc.stored, ensure_ascii=False, default=str),
         "type": doc.type, "woj": doc.woj, "powiat": doc.powiat, "gmina": doc.gmina, "status": doc.status,
+        "places": doc.places,
     }
     for name in TEXT_FIELDS:
         values[name] = " ".join(doc.terms[name])

@@ -109,7 +109,7 @@ def _search_index(session: Session, settings: Settings, f: pq.Filters, page: int
     query = index_api.SearchQuery(
         text=f.q, types=tuple(f.types), target_groups=(f.target_group,) if f.target_group else (), woj=f.woj, powiat=f.powiat, gmina=f.gmina, status=f.status,
         near=near, radius_km=radius_km, sort="distance" if near and nearest_first else "relevance",
-        page=page, per_page=per_page,
+        page=page, per_page=per_page, free_places=f.free_places,
     )
     try:
         result = index_api.search(settings, query)

@@ -23,6 +23,7 @@ class Filters:
     types: tuple[str, ...] = ()
     status: str | None = None
     target_group: str | None = None   # a catalog.types.TARGET_GROUPS code
+    free_places: bool = False         # "tylko z wolnymi miejscami"
 
 
 @dataclass
@@ -68,6 +69,8 @@ def apply_filters(stmt, f: Filters):
     if f.target_group:
         # JSON list stored as text (SQLite) or json (PostgreSQL): match the encoded element.
         stmt = stmt.where(_contains(cast(Institution.target_groups, String), f'"{f.target_group}"'))
+    if f.free_places:
+        stmt = stmt.where(Institution.places_free > 0)
     for word in f.q.split()[:6]:
         stmt = stmt.where(or_(*(_contains(col, word, ignore_case=True) for col in (
             Institution.name, Institution.locality, Institution.operator_name))))
@@ -209,3 +212,17 @@ def store_report(session: Session, institution_id: int, message: str, contact: s
                          contact=(contact or "").strip() or None, client_hash=client_hash)
     session.add(report)
     return report
+
+
+def current_provenance(session: Session, ids: Iterable[int], fields: Iterable[str]) -> dict[int, list[FieldProvenance]]:
+    """Institution id -> the current provenance rows of these fields (who gives them now), for many at once."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    rows = session.exec(select(FieldProvenance).where(
+        FieldProvenance.institution_id.in_(ids), FieldProvenance.current(),
+        FieldProvenance.field.in_(list(fields)))).all()
+    out: dict[int, list[FieldProvenance]] = {}
+    for row in rows:
+        out.setdefault(row.institution_id, []).append(row)
+    return out

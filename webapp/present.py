@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Flask
 
-from catalog.models import Institution
+from catalog.models import FieldProvenance, Institution
+from catalog.priority import choose
 from catalog.types import (
     NEEDS,
     PRECISION_LABELS,
@@ -218,6 +219,40 @@ def web_url(value: str | None) -> str | None:
     return value
 
 
+def placeholder_area(inst: Institution) -> str:
+    """The TERYT unit a demo placeholder stands for ("gmina Zabłudów", "powiat białostocki")."""
+    code = inst.gmina_id6 or inst.powiat_teryt or inst.woj_teryt
+    return area_name(code) if code else ""
+
+
+# Provenance fields whose source is named next to the places line ("źródło: ..."), in order of preference.
+_PLACES_SOURCE_FIELDS = ("places_free", "places_total", "places_as_of")
+
+
+def places_source(rows: list[FieldProvenance], names: dict[str, str]) -> str | None:
+    """The readable name of the source whose places the catalog shows: the winner among the current
+    provenance rows by the merge's own rule (catalog.priority.choose: the newest observation)."""
+    best = choose([r for r in rows if r.field in _PLACES_SOURCE_FIELDS and r.superseded_at is None])
+    for wanted in _PLACES_SOURCE_FIELDS:
+        if wanted in best:
+            return names.get(best[wanted].source, best[wanted].source)
+    return None
+
+
+def places_text(inst: Institution, source: str | None = None) -> str:
+    """'Miejsca: 120, wolne: 7 (stan na 30.06.2026, źródło: PUW)'; empty when the catalog knows no places."""
+    total, free, as_of = (getattr(inst, k, None) for k in ("places_total", "places_free", "places_as_of"))
+    counts = [f"Miejsca: {total}" if total is not None else "",
+              f"wolne: {free}" if free is not None else ""]
+    line = ", ".join(c for c in counts if c)
+    if not line:
+        return ""
+    line = line[0].upper() + line[1:]
+    notes = [f"stan na {local_dt(as_of)}" if as_of else "", f"źródło: {source}" if source else ""]
+    note = ", ".join(n for n in notes if n)
+    return f"{line} ({note})" if note else line
+
+
 def pairs(items, value_attr: str, label_attr: str) -> list[tuple[str, str]]:
     """Objects as (value, label) pairs for a <select>."""
     return [(getattr(i, value_attr), getattr(i, label_attr)) for i in items]
@@ -239,7 +274,8 @@ def init_app(app: Flask) -> None:
         type_label=type_label, status_label=status_label, precision_label=precision_label, address=address,
         place_names=place_names, area_name=area_name, phones=phones, geo_uri=geo_uri, osm_url=osm_url,
         local_dt=local_dt, km=km, provenance_value=provenance_value, street_line=street_line, pairs=pairs,
-        web_url=web_url, is_stale=is_stale, group_label=group_label, service_label=service_label,
+        web_url=web_url, is_stale=is_stale, placeholder_area=placeholder_area,
+        places_text=places_text, group_label=group_label, service_label=service_label,
     )
     app.jinja_env.globals.update(
         TYPES=TYPES, NEEDS=NEEDS, TARGET_GROUPS=TARGET_GROUPS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from catalog.models import Institution
+from catalog.models import PLACES_FIELDS, Institution
 from catalog.spreadsheet import safe_row
 from catalog.types import info
 from geo import teryt
@@ -18,7 +18,8 @@ from webapp.views import session
 DEFAULT_CHANGES_DAYS = 90
 
 CSV_HEADER = ("Rodzaj", "Nazwa", "Ulica i numer", "Kod pocztowy", "Miejscowość", "Gmina", "Telefony", "E-mail",
-              "Strona www", "Podmiot prowadzący", "Status", "Ważny do", "Położenie (dokładność)", "Id w katalogu")
+              "Strona www", "Podmiot prowadzący", "Status", "Ważny do", "Położenie (dokładność)", "Id w katalogu",
+              "Miejsca", "Wolne miejsca", "Miejsca — stan na", "Miejsca — źródło", "Rekord demonstracyjny")
 
 
 def _powiat_or_404(code: str) -> teryt.Powiat:
@@ -43,31 +44,50 @@ def powiat_page(code: str):
     changes = pq.changes_since(s, code, datetime.combine(since, time.min, tzinfo=UTC))
     return render_template(
         "powiat.html", powiat=powiat, woj=teryt.wojewodztwo(powiat.woj_code), sheet=sheet, since=since,
-        changes=changes,
+        changes=changes, places_sources=_places_sources(s, sheet),
     )
 
 
-def _csv_row(inst: Institution) -> list[str]:
+def _places_sources(s, sheet: pq.PowiatSheet) -> dict[int, str]:
+    """Institution id -> readable name of the source of its places, for the rows that have places."""
+    ids = [i.id for _type, items in sheet.groups for i in items if i.places_total is not None
+           or i.places_free is not None]
+    names = pq.source_names(s)
+    found = {i: present.places_source(rows, names) for i, rows in pq.current_provenance(s, ids, PLACES_FIELDS).items()}
+    return {i: name for i, name in found.items() if name}
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _csv_row(inst: Institution, places_sources: dict[int, str]) -> list[str]:
     names = teryt.names_for(inst.gmina_id6)
+    # A placeholder's status is no source's word: it is not written as "działa".
+    status = "brak danych" if inst.is_demo else present.status_label(inst.status)
     return [
         info(inst.type).label, inst.name, present.street_line(inst), inst.postal_code or "", inst.locality or "",
         names["gmina"] or "", "; ".join(p["raw"] for p in present.phones(inst)), inst.email or "",
-        inst.www or "", inst.operator_name or "", present.status_label(inst.status),
+        present.web_url(inst.www) or "", inst.operator_name or "", status,
         present.local_dt(inst.valid_until) if inst.valid_until else "", present.precision_label(inst.geo_precision),
-        str(inst.id),
+        str(inst.id), _number(inst.places_total), _number(inst.places_free),
+        present.local_dt(inst.places_as_of) if inst.places_as_of else "", places_sources.get(inst.id, ""),
+        "tak" if inst.is_demo else "nie",
     ]
 
 
 def powiat_csv(code: str):
     powiat = _powiat_or_404(code)
-    sheet = pq.powiat_sheet(session(), code)
+    s = session()
+    sheet = pq.powiat_sheet(s, code)
+    sources = _places_sources(s, sheet)
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(CSV_HEADER)
     # Scraped text must stay text in the adviser's spreadsheet (catalog/spreadsheet.py).
     for _type, items in sheet.groups:
-        writer.writerows(safe_row(_csv_row(i)) for i in items)
-    writer.writerows(safe_row(_csv_row(i)) for i in sheet.owes + sheet.serving_pups)
+        writer.writerows(safe_row(_csv_row(i, sources)) for i in items)
+    writer.writerows(safe_row(_csv_row(i, sources)) for i in sheet.owes + sheet.serving_pups)
     filename = f"partnerzy-powiat-{powiat.code}.csv"
     # A BOM lets spreadsheet programs detect UTF-8 (Polish letters) when the file is opened directly.
     return Response("\ufeff" + buf.getvalue(), mimetype="text/csv",

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from catalog.models import Institution
 from catalog.types import NEEDS, TARGET_GROUPS, TYPES, InstitutionType, Status
 from geo import teryt
-from webapp import lookup
+from webapp import lookup, present
 from webapp import page_queries as pq
 from webapp.api_params import ID_CONVERTER, clean
 from webapp.forms import ReportForm
@@ -57,7 +57,7 @@ def list_filters() -> tuple[pq.Filters, str | None]:
     f = pq.Filters(
         q=clean(request.args.get("q", ""))[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
         gmina=_code("gmina", 6), types=types, status=status if status in STATUS_CODES else None,
-        target_group=group if group in TARGET_GROUPS else None,
+        target_group=group if group in TARGET_GROUPS else None, free_places=request.args.get("wolne") == "1",
     )
     return f, need
 
@@ -126,15 +126,19 @@ def institution_list():
 
 def _detail_context(inst: Institution) -> dict:
     s = session()
-    nearby = pq.nearest(s, inst.lat, inst.lon, limit=6, exclude=inst.id, max_km=30) if inst.lat else []
+    # A placeholder's point is a gmina centre: "near it" means nothing, and its page lists nothing.
+    located = inst.lat is not None and not inst.is_demo
+    nearby = pq.nearest(s, inst.lat, inst.lon, limit=6, exclude=inst.id, max_km=30) if located else []
     needs_referral = inst.type in {t.value for t in (InstitutionType.CIS, InstitutionType.KIS,
                                                      InstitutionType.WTZ, InstitutionType.ZAZ,
                                                      InstitutionType.DPS, InstitutionType.SDS)}
     parent = s.get(Institution, inst.parent_id) if inst.parent_id else None
+    provenance = pq.provenance(s, inst.id)
+    names = pq.source_names(s)
     return {
-        "inst": inst, "provenance": pq.provenance(s, inst.id), "nearby": nearby, "parent": parent,
+        "inst": inst, "provenance": provenance, "nearby": nearby, "parent": parent,
         "referral": pq.referral_units(s, inst) if needs_referral else [],
-        "source_names": pq.source_names(s),
+        "source_names": names, "places_source": present.places_source(provenance, names),
     }
 
 
