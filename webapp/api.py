@@ -25,7 +25,7 @@ from geo import teryt
 from index import api as index_api
 from webapp import api_params as params
 from webapp import api_queries as queries
-from webapp import lookup, serializers
+from webapp import lookup, present, serializers
 from webapp.api_params import ApiError, Filters
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def _index_search(f: Filters) -> tuple[list[int], dict[int, float | None], dict[
         query = index_api.SearchQuery(
             text=f.text, types=f.types, target_groups=f.target_groups, woj=f.woj, powiat=f.powiat,
             gmina=f.gmina, status=f.status, near=f.near, radius_km=f.radius_km, sort=f.sort,
-            page=f.page, per_page=f.per_page,
+            page=f.page, per_page=f.per_page, free_places=f.free_places,
         )
         try:
             result = index_api.search(settings, query)
@@ -187,7 +187,17 @@ def resolve():
     if resolution is None:
         raise ApiError("place_not_found", "Nie znaleziono takiego miejsca w Polsce.",
                        "No such place found in Poland.", 404)
-    return jsonify(resolution.to_dict())
+    return jsonify(_public_resolution(resolution))
+
+
+def _public_resolution(resolution: geo_resolve.Resolution) -> dict:
+    """geo.resolve's dict with the API's publishing rules: http(s)-only `www`, an explicit `is_demo`."""
+    out = resolution.to_dict()
+    entries = [*out["competent"], *out["nearby"]]
+    for entry, source in zip(entries, [*resolution.competent, *resolution.nearby]):
+        entry["institution"]["www"] = present.web_url(entry["institution"].get("www"))
+        entry["institution"]["is_demo"] = bool(source.institution.is_demo)
+    return out
 
 
 @bp.get("/wojewodztwa")
@@ -242,7 +252,7 @@ def map_geojson():
         "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
         "properties": {"id": r.id, "name": r.name, "type": r.type, "colour": info(r.type).colour,
                        "precision": r.geo_precision, "locality": r.locality,
-                       "url": f"/instytucja/{r.id}"},
+                       "url": f"/instytucja/{r.id}", "is_demo": bool(r.is_demo)},
     } for r in rows]
     response = jsonify({"type": "FeatureCollection", "features": features})
     response.mimetype = "application/geo+json"

@@ -48,6 +48,7 @@ class Filters:
     page: int = 1
     per_page: int = 20
     modified_after: datetime | None = None
+    free_places: bool = False      # only institutions whose latest places observation has free places
     extra: dict = field(default_factory=dict)
 
 
@@ -207,6 +208,16 @@ def modified_after(args: MultiDict) -> datetime | None:
                        "Parameter modified_after must be an ISO date (YYYY-MM-DD) or datetime.") from None
 
 
+def _flag(args: MultiDict, name: str) -> bool:
+    raw = args.get(name, "").strip().lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise ApiError(f"invalid_{name}", f"Parametr {name} przyjmuje wartości true lub false.",
+                   f"Parameter {name} must be true or false.")
+
+
 def _text(args: MultiDict) -> str:
     text = clean(args.get("q", ""))
     if len(text) > MAX_TEXT:
@@ -232,4 +243,5 @@ def filters(args: MultiDict, *, paging: bool = True) -> Filters:
         page=_int(args, "page", 1, 1, MAX_PAGE) if paging else 1,
         per_page=_int(args, "per_page", 20, 1, MAX_PER_PAGE) if paging else MAX_PER_PAGE,
         modified_after=modified_after(args),
+        free_places=_flag(args, "free_places"),
     )

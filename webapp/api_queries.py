@@ -19,7 +19,7 @@ from webapp.api_params import Filters
 EARTH_RADIUS_KM = 6371.0088
 # Columns the map needs; selecting only these keeps 10 000 pins cheap.
 MAP_COLUMNS = (Institution.id, Institution.name, Institution.type, Institution.lat, Institution.lon,
-               Institution.geo_precision, Institution.locality, Institution.powiat_teryt)
+               Institution.geo_precision, Institution.locality, Institution.powiat_teryt, Institution.is_demo)
 
 
 def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -62,6 +62,8 @@ def where_clauses(f: Filters, *, with_text: bool = False) -> list:
         clauses.append(or_(*(_json_contains(Institution.target_groups, g) for g in f.target_groups)))
     if f.modified_after is not None:
         clauses.append(Institution.updated_at > f.modified_after)
+    if f.free_places:
+        clauses.append(Institution.places_free > 0)
     if f.near and f.radius_km:
         clauses.extend(_bbox(f.near, f.radius_km))
     if with_text and f.text:

@@ -13,6 +13,10 @@ NULL_STR = {"type": ["string", "null"]}
 NULL_NUM = {"type": ["number", "null"]}
 DATE = {"type": ["string", "null"], "format": "date"}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
+IS_DEMO = {"type": "boolean", "description": (
+    "Rekord demonstracyjny (miejsce na dane, źródło demo): bez adresu i kontaktu, punkt to środek gminy lub "
+    "powiatu, status nie pochodzi ze źródła — nie pokazuj go jako urzędu. / A demo placeholder (source demo): "
+    "no address or contacts, the point is a unit centre, the status is no source's word.")}
 
 
 def _ref(name: str) -> dict:
@@ -40,6 +44,9 @@ FILTER_PARAMS = [
            {"type": "string", "pattern": r"^-?[0-9.]+,-?[0-9.]+$"}),
     _param("radius_km", "Promień wokół near w km (wymaga near).",
            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM}),
+    _param("free_places", "Tylko instytucje z wolnymi miejscami (places.free > 0 w najnowszym odczycie). "
+           "/ Only institutions whose latest places observation has free places.",
+           {"type": "boolean", "default": False}),
 ]
 PAGING_PARAMS = [
     _param("sort", "Kolejność: trafność albo odległość (wymaga near).",
@@ -96,8 +103,15 @@ def _schemas() -> dict[str, Any]:
         "status": {"type": "string"}, "status_label": NULL_STR,
         "valid_from": DATE, "valid_until": DATE, "decision_number": NULL_STR, "decision_date": DATE,
         "source_updated_at": DATE, "first_seen": DATETIME, "last_seen": DATETIME, "updated_at": DATETIME,
-        "is_demo": {"type": "boolean"},
-    }, ["id", "name", "type", "address", "teryt", "location", "status", "updated_at"])
+        "is_demo": IS_DEMO,
+        "places": {"anyOf": [obj({
+            "total": {"type": ["integer", "null"], "description": "Liczba miejsc. / Places."},
+            "free": {"type": ["integer", "null"], "description": "Wolne miejsca. / Free places."},
+            "as_of": {**DATE, "description": "Stan na dzień (data podana przez źródło). / As of (source's date)."},
+        }, ["total", "free", "as_of"]), {"type": "null"}],
+            "description": "Miejsca i wolne miejsca jako jeden odczyt z datą (DPS, ŚDS); null, gdy źródła ich "
+                           "nie podają. / Places and free places as one dated observation; null when unknown."},
+    }, ["id", "name", "type", "address", "teryt", "location", "status", "updated_at", "is_demo", "places"])
     provenance_entry = obj({"source": {"type": "string"}, "source_key": {"type": "string"}, "value": {},
                             "first_seen": DATETIME, "last_seen": DATETIME, "source_updated_at": DATE})
     return {
@@ -133,7 +147,8 @@ def _schemas() -> dict[str, Any]:
                                                  "minItems": 2, "maxItems": 2}}),
                 "properties": obj({"id": {"type": "integer"}, "name": {"type": "string"},
                                    "type": {"type": "string"}, "colour": {"type": "string"},
-                                   "precision": NULL_STR, "locality": NULL_STR, "url": {"type": "string"}}),
+                                   "precision": NULL_STR, "locality": NULL_STR, "url": {"type": "string"},
+                                   "is_demo": IS_DEMO}),
             })},
         }, ["type", "features"]),
     }
@@ -173,9 +188,12 @@ def spec() -> dict[str, Any]:
         }},
         "/api/export.jsonl": _export("Eksport JSON Lines (jeden rekord Institution w wierszu)",
                                      "application/x-ndjson", code),
-        "/api/export.csv": _export(f"Eksport CSV (UTF-8 z BOM); kolumny: {', '.join(CSV_COLUMNS)}", "text/csv", code),
-        "/api/export/hsds.json": _export("Eksport w kształcie HSDS 3.0 (organization / service / location)",
-                                         "application/json", {"type": "object"}),
+        "/api/export.csv": _export(f"Eksport CSV (UTF-8 z BOM); kolumny: {', '.join(CSV_COLUMNS)} "
+                                   "(is_demo: 1 = rekord demonstracyjny)", "text/csv", code),
+        "/api/export/hsds.json": _export(
+            "Eksport w kształcie HSDS 3.0 (organization / service / location); każda organizacja ma is_demo "
+            "(rekord demonstracyjny: bez współrzędnych), a miejsca są w services[].capacities",
+            "application/json", {"type": "object"}),
         "/api/openapi.json": _op("Ten dokument / This document", _json({"type": "object"})),
     }
     return {

@@ -11,6 +11,7 @@ from typing import Any
 
 from catalog.models import FieldProvenance, Institution
 from catalog.types import PRECISION_LABELS, STATUS_LABELS, Precision, Status, info
+from webapp.present import web_url
 
 # Flat columns of the CSV export, in order (nested values are joined with " | ").
 CSV_COLUMNS: tuple[str, ...] = (
@@ -20,7 +21,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "woj", "powiat", "gmina", "lat", "lon", "precision", "geo_source",
     "phones", "email", "www", "service_tags", "target_groups", "service_area", "partners",
     "status", "valid_from", "valid_until", "decision_number", "decision_date", "source_updated_at",
-    "first_seen", "last_seen", "updated_at", "is_demo",
+    "first_seen", "last_seen", "updated_at", "is_demo", "places_total", "places_free", "places_as_of",
 )
 
 
@@ -40,6 +41,13 @@ def _label(labels: dict, enum_cls: type, value: str | None) -> str | None:
         return labels[enum_cls(value)]
     except ValueError:
         return None
+
+
+def places_to_dict(inst: Institution) -> dict[str, Any] | None:
+    """Places and free places as one dated observation; None when no source gives any of them."""
+    if inst.places_total is None and inst.places_free is None and inst.places_as_of is None:
+        return None
+    return {"total": inst.places_total, "free": inst.places_free, "as_of": iso(inst.places_as_of)}
 
 
 def institution_to_dict(inst: Institution) -> dict[str, Any]:
@@ -80,7 +88,8 @@ def institution_to_dict(inst: Institution) -> dict[str, Any]:
         },
         "phones": [{"raw": p.get("raw"), "e164": p.get("e164")} for p in inst.phones or []],
         "email": inst.email,
-        "www": inst.www,
+        # Only http(s) targets are published: a client that links `www` must never get javascript:.
+        "www": web_url(inst.www),
         "service_tags": list(inst.service_tags or []),
         "target_groups": list(inst.target_groups or []),
         "service_area": list(inst.service_area or []),
@@ -96,6 +105,7 @@ def institution_to_dict(inst: Institution) -> dict[str, Any]:
         "last_seen": iso(inst.last_seen),
         "updated_at": iso(inst.updated_at),
         "is_demo": bool(inst.is_demo),
+        "places": places_to_dict(inst),
     }
 
 
@@ -150,6 +160,7 @@ def institution_to_csv_row(inst: Institution) -> list[Any]:
         "service_area": _joined(d["service_area"]),
         "partners": _joined(p.get("name") if isinstance(p, dict) else p for p in d["partners"]),
         "is_demo": "1" if d["is_demo"] else "0",
+        **{f"places_{k}": (d["places"] or {}).get(k) for k in ("total", "free", "as_of")},
     }
     return [flat[c] if flat[c] is not None else "" for c in CSV_COLUMNS]
 
@@ -171,7 +182,7 @@ def institution_to_hsds(inst: Institution) -> dict[str, Any]:
         "name": inst.name,
         "description": type_info.what,
         "email": inst.email,
-        "website": inst.www,
+        "website": d["www"],
         "tax_id": inst.nip,
         "legal_status": type_info.label,
         "parent_organization_id": f"org-{inst.parent_id}" if inst.parent_id else None,
@@ -191,8 +202,13 @@ def institution_to_hsds(inst: Institution) -> dict[str, Any]:
             "application_process": type_info.how_to_get_in,
             "status": "active" if inst.status == Status.ACTIVE.value else "inactive",
             "email": inst.email,
-            "url": inst.www,
+            "url": d["www"],
             "service_areas": [{"extent_type": "teryt", "extent": code} for code in d["service_area"]],
+            # HSDS 3.0 service_capacity: places (maximum) and free places (available) as of a date.
+            "capacities": [{
+                "id": f"cap-{inst.id}", "service_id": f"svc-{inst.id}", "unit": {"name": "miejsca"},
+                "maximum": d["places"]["total"], "available": d["places"]["free"], "updated": d["places"]["as_of"],
+            }] if d["places"] else [],
             "attributes": [{"taxonomy": "mapa-wsparcia:type", "code": inst.type}]
             + [{"taxonomy": "mapa-wsparcia:target-group", "code": g} for g in d["target_groups"]]
             + [{"taxonomy": "mapa-wsparcia:service-tag", "code": t} for t in d["service_tags"]],
@@ -201,8 +217,9 @@ def institution_to_hsds(inst: Institution) -> dict[str, Any]:
             "id": f"loc-{inst.id}",
             "organization_id": f"org-{inst.id}",
             "location_type": "physical",
-            "latitude": inst.lat,
-            "longitude": inst.lon,
+            # HSDS has no precision field: a placeholder's gmina-centre point would read as the office.
+            "latitude": None if inst.is_demo else inst.lat,
+            "longitude": None if inst.is_demo else inst.lon,
             "addresses": [{
                 "address_type": "physical",
                 "address_1": street or address["raw"],
@@ -213,4 +230,6 @@ def institution_to_hsds(inst: Institution) -> dict[str, Any]:
             }],
         }],
         "metadata": {"last_updated": d["updated_at"], "source_updated_at": d["source_updated_at"]},
+        # A demo placeholder, not a record from a register: consumers must not present it as an office.
+        "is_demo": d["is_demo"],
     }
