@@ -136,7 +136,8 @@ def _schemas() -> dict[str, Any]:
                 "last_seen": DATETIME, "source_updated_at": DATE, "missing_runs": {"type": "integer"}})},
         })]},
         "Resolution": {"type": "object", "description": "Miejsce, jednostki właściwe (OPS, PCPR, PUP, OWES) "
-                                                        "i instytucje w pobliżu (geo.resolve.Resolution.to_dict)."},
+                                                        "i instytucje w pobliżu (geo.resolve.Resolution.to_dict); "
+                                                        "każda instytucja ma is_demo i www tylko http(s)."},
         "Items": obj({"items": {"type": "array", "items": {"type": "object"}}}, ["items"]),
         "FeatureCollection": obj({
             "type": {"const": "FeatureCollection"},

@@ -45,7 +45,8 @@ FIELD_LABELS = {
     "status": "Status", "valid_from": "Ważny od", "valid_until": "Ważny do",
     "decision_number": "Numer decyzji", "decision_date": "Data decyzji",
     "source_updated_at": "Aktualizacja w źródle", "partners": "Partnerzy", "parent_id": "Jednostka macierzysta",
-    "notes": "Uwagi",
+    "notes": "Uwagi", "places_total": "Liczba miejsc", "places_free": "Wolne miejsca",
+    "places_as_of": "Miejsca — stan na", "epuap": "Skrzynka ePUAP", "home_types": "Typ domu", "head": "Kierownik",
 }
 
 ROLE_LABELS = {"ops": "Pomoc społeczna w Twojej gminie", "pcpr": "Pomoc rodzinie w Twoim powiecie",

@@ -132,3 +132,11 @@ def test_index_document_places_value():
         return build(Institution(id=1, name="DPS", type="dps", places_free=free)).places
 
     assert (doc(3), doc(0), doc(None)) == (PLACES_FREE, PLACES_FULL, PLACES_UNKNOWN)
+
+
+def test_provenance_table_names_the_places_fields_in_polish(client, dps):
+    html = _main(client.get(f"/instytucja/{dps['free']}").get_data(as_text=True))
+    table = html[html.index('id="sources-heading"'):]
+    assert '<th scope="row">Wolne miejsca</th><td>7</td>' in table
+    assert '<th scope="row">Liczba miejsc</th><td>120</td>' in table
+    assert "places_free" not in table and "places_total" not in table
