@@ -21,7 +21,8 @@ from geo.address import ParsedAddress
 TOLERANCE_KM = 2.0
 PRECISE = {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
 _UPPER = "A-ZĄĆĘŁŃÓŚŹŻ"
-_SEAT_RE = re.compile(rf"\b(?:w|we|[Gg]miny|[Mm]iasta|[Gg]mina|[Mm]iasto)\s+([{_UPPER}][\w.]*(?:(?:\s+|-)[{_UPPER}][\w.]*)*)")
+_SEAT_RE = re.compile(rf"\b(?:w|we|[Gg]miny|[Mm]iasta|[Gg]mina|[Mm]iasto)\s+([{_UPPER}][\w.]*(?:(?:\s+|-)[{_UPPER}][\w.]*)*)"
+                      rf"(\s+(?:nad|pod)\s+[{_UPPER}]\w*)?")
 _MAX_COMBINATIONS = 32
 METHOD_LABELS = {
     "explicit": "kod TERYT podany przez źródło", "postcode": "kod pocztowy", "locality": "nazwa miejscowości",
@@ -62,13 +63,15 @@ def _lemmas(word: str) -> list[str]:
 
 
 def seat_names(name: str | None) -> list[str]:
-    """Nominative place names a unit's name points at: 'GOPS w Nowym Targu' -> [..., 'Nowy Targ', ...]."""
+    """Nominative place names a unit's name points at: 'GOPS w Nowym Targu' -> [..., 'Nowy Targ', ...];
+    'DPS w Nakle nad Notecią' -> [..., 'Nakło nad Notecią'] (the river part keeps its case)."""
     out: list[str] = []
     for match in _SEAT_RE.finditer(name or ""):
         words = re.split(r"(\s+|-)", match.group(1).rstrip("."))
         options = [[w] if not w.strip() or w == "-" else _lemmas(w) for w in words]
+        tail = match.group(2) or ""
         for combo in itertools.islice(itertools.product(*options), _MAX_COMBINATIONS):
-            candidate = "".join(combo).strip()
+            candidate = ("".join(combo) + tail).strip()
             if candidate not in out:
                 out.append(candidate)
     return out

@@ -71,9 +71,14 @@ def resolve_powiat(name: str | None, woj: str | None) -> str | None:
 
 
 def resolve_gmina(name: str | None, powiat: str | None, institution_name: str = "") -> str | None:
-    """id6 of the gmina a list names within its powiat; a town with a rural gmina of the same name is
+    """id6 of the gmina a list names within its powiat (or the one gmina of a city powiat); a town with a rural gmina of the same name is
     told apart by the institution's own name ("Miejski…" / "Gminny…"), else left to the geo stage."""
-    if not name or not powiat:
+    if not powiat:
+        return None
+    only = teryt.gminy(powiat)
+    if len(only) == 1:   # a city with powiat rights is one gmina: listed under it, the unit is in it
+        return only[0].id6
+    if not name:
         return None
     wanted = _fold_unit(name)
     found = [g for g in teryt.gminy(powiat) if _fold_unit(g.name) == wanted]
@@ -218,8 +223,19 @@ def document_items(data: bytes, filename: str, kind: str, source: str, woj: str 
     return rows_to_items(rows, kind, source, woj, doc)
 
 
-def _newest(found: list[tuple[date | None, list[SourceItem]]]) -> list[SourceItem]:
-    return max(enumerate(found), key=lambda pair: (pair[1][0] or date.min, pair[0]))[1][1]
+_URL_DATE = re.compile(r"(20\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?([0-3]\d)")
+
+
+def _url_date(url: str) -> str:
+    m = _URL_DATE.search(unquote(url))
+    return "".join(m.groups()) if m else ""
+
+
+def _newest(found: list[tuple[date | None, str, list[SourceItem]]]) -> list[SourceItem]:
+    """The newest version of a monthly list: the latest as-of date, then the latest date in the file's
+    address (two sheets often repeat one as-of date), then the first listed (pages list newest first)."""
+    ranked = sorted(enumerate(found), key=lambda p: (p[1][0] or date.min, _url_date(p[1][1]), -p[0]))
+    return ranked[-1][1][2]
 
 
 def _deduplicated(result: FetchResult, items: list[SourceItem]) -> None:
@@ -290,7 +306,7 @@ class OfficialListAdapter:
         from scrapers.http import FetchError
 
         result = FetchResult(complete=True)
-        found: list[tuple[date | None, list[SourceItem]]] = []
+        found: list[tuple[date | None, str, list[SourceItem]]] = []
         for url in self._document_urls(client, settings, result):
             try:
                 response = client.get(url)
@@ -299,9 +315,9 @@ class OfficialListAdapter:
             except (UnreadableDocument, FetchError) as exc:
                 self._error(result, url, f"dokument nieczytelny lub niedostępny: {exc}")
                 continue
-            found.append((max((i.source_updated_at for i in items if i.source_updated_at), default=None), items))
+            found.append((max((i.source_updated_at for i in items if i.source_updated_at), default=None), url, items))
         if found:
-            chosen = [_newest(found)] if self.config.newest_only else [items for _, items in found]
+            chosen = [_newest(found)] if self.config.newest_only else [items for _, _, items in found]
             for items in chosen:
                 _deduplicated(result, items)
         if not result.items:
