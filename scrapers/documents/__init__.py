@@ -1,4 +1,4 @@
-"""Readers for the register documents of Polish offices (HTML, PDF, DOCX, XLSX, XLS, ODS, CSV) and the
+"""Readers for the register documents of Polish offices (HTML, PDF, DOCX, XLSX, XLS, DOC, ODS, CSV) and the
 mapping of their tables to normalised register rows.
 
     read_tables(data, filename="", content_type="") -> list[Table]
