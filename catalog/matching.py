@@ -84,6 +84,12 @@ ABBREVIATIONS = _abbreviations()
 GENERIC_WORDS = frozenset(
     w for info in TYPES.values() for w in fold(info.label).split()
 ) | frozenset({"w", "we", "i", "z", "ze", "przy", "na", "do", "dla", "imienia", "nr", "oraz"})
+# Words that name a part of a unit or a service run inside it ("Lokal Interwencyjny w DPS …", "Punkt
+# Konsultacyjny przy OPS …", "Filia …"): a name with one the other lacks is not that unit.
+SUBUNIT_WORDS = frozenset({
+    "punkt", "lokal", "filia", "telefon", "zespol", "oddzial", "dzial", "sekcja", "hostel", "mieszkanie",
+    "mieszkania", "schronisko", "noclegownia", "swietlica", "grupa", "poradnia",
+})
 _PUNCT = re.compile(r"[^\w\s-]+|(?<!\w)-|-(?!\w)")
 
 
@@ -210,7 +216,10 @@ def name_score(a: _Side, b: _Side, unique_in_place: bool) -> dict[str, Any]:
     localities = (a.locality, b.locality)
     da, db = distinctive_words(na, localities), distinctive_words(nb, localities)
     full = fuzz.token_set_ratio(without_place(na), without_place(nb))
-    if da and db:
+    part_of = sorted((da ^ db) & SUBUNIT_WORDS)
+    if part_of:
+        distinct, rule = 60.0, f"jedna nazwa to część lub usługa drugiej jednostki ({', '.join(part_of)})"
+    elif da and db:
         distinct = fuzz.token_set_ratio(" ".join(sorted(da)), " ".join(sorted(db)))
         rule = "porównano słowa wyróżniające"
     elif not da and not db:
