@@ -110,6 +110,11 @@ def powiaty_page():
     return render_template("powiaty.html", groups=groups)
 
 
+# A degraded run kept old values instead of applying mass removals: the source needs a look as much as
+# a failed one does, so monitoring sees both.
+RUN_NEEDS_ATTENTION = frozenset({"failed", "interrupted", "degraded"})
+
+
 def health():
     """For the operator and monitoring: 200 when the catalog and the search index answer, else 503
     with the reason (a site without its index still serves pages, in the degraded mode)."""
@@ -133,7 +138,7 @@ def health():
                 "last_success_at": utc(src.last_success_at),
                 "last_run": None if run is None else {
                     "status": run.status, "started_at": utc(run.started_at),
-                    "errors": run.n_errors, "failed": run.status in {"failed", "interrupted"}},
+                    "errors": run.n_errors, "failed": run.status in RUN_NEEDS_ATTENTION},
             })
     except SQLAlchemyError as exc:  # the health page reports the failure instead of raising it
         out["error"] = type(exc).__name__

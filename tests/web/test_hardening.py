@@ -141,3 +141,20 @@ def test_too_large_post_is_a_polish_page(client, ids, settings):
     assert resp.status_code == 413 and "Za dużo danych" in html and "Request Entity Too Large" not in html
     with db.session_scope(settings.database_url) as session:
         assert session.exec(select(ErrorReport)).first() is None
+
+
+def test_health_flags_a_degraded_run_as_needing_attention(client, settings):
+    """A degraded run kept old values instead of applying mass removals: monitoring must see it."""
+    from sqlmodel import select
+
+    from catalog.db import session_scope
+    from catalog.models import ScrapeRun
+
+    def last_run_failed() -> bool:
+        return client.get("/zdrowie").get_json()["sources"][0]["last_run"]["failed"]
+
+    assert last_run_failed() is False     # the fixture's run is "partial"
+    with session_scope(settings.database_url) as session:
+        for run in session.exec(select(ScrapeRun)).all():
+            run.status = "degraded"
+    assert last_run_failed() is True
