@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 
 from click.testing import CliRunner
 from sqlmodel import select
 
 from catalog import settings as settings_mod
 from catalog.db import session_scope
-from catalog.models import Institution
+from catalog.models import ChangeLog, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
+from geo import teryt
 from scrapers import pipeline
 from scrapers.base import SourceMeta
 from webapp.cli import cli
@@ -27,31 +29,83 @@ class StaticAdapter:
         return FetchResult(items=self.items, listed_keys={i.source_key for i in self.items}, complete=True)
 
 
-def test_demo_snapshot_covers_every_unit_without_contact_data(demo_data_dir):
-    s = settings_mod.load()
+REAL_SOURCES = {"rjps", "ops-24", "dps-04", "dps-12", "dps-18", "sds-12", "sds-18", "przemoc-12"}
+
+
+def _institutions(s) -> list[Institution]:
     with session_scope(s.database_url) as session:
-        rows = session.exec(select(Institution)).all()
+        return list(session.exec(select(Institution)).all())
+
+
+def test_demo_snapshot_is_the_real_documents_plus_placeholders_where_nothing_real_is(demo_data_dir):
+    s = settings_mod.load()
+    rows = _institutions(s)
     real = [i for i in rows if not i.is_demo]
     placeholders = [i for i in rows if i.is_demo]
-    assert {i.name for i in real} == {"Miejski Ośrodek Pomocy Społecznej w Zabłudowie",
-                                      "Gminny Ośrodek Pomocy Społecznej w Bytoniu"}
+    names = {i.name for i in real}
+    assert {"Miejski Ośrodek Pomocy Społecznej w Zabłudowie", "Gminny Ośrodek Pomocy Społecznej w Bytoniu",
+            "Ośrodek Pomocy Społecznej w Bobrownikach", "Dom Pomocy Społecznej w Zakrzewie"} <= names
+    assert sum(1 for i in real if i.phones or i.email) >= 650
+    with session_scope(s.database_url) as session:
+        sources = set(session.exec(select(SourceRecord.source).where(SourceRecord.source != "demo")).all())
+    assert sources == REAL_SOURCES
+    # one placeholder OPS per gmina with no real OPS/CUS, PCPR per land powiat without a real PCPR, a PUP per powiat
+    real_ops_gminy = {i.gmina_id6 for i in real if i.type in ("ops", "cus") and i.gmina_id6}
+    real_pcpr = {i.powiat_teryt for i in real if i.type == "pcpr"}
     counts = Counter(i.type for i in placeholders)
-    # one OPS per gmina (2 479) less the two gminy covered by the real RJPS captures; PCPR per powiat
-    # except the 66 cities with powiat rights (their MOPS does it); a PUP per powiat.
-    assert counts == {"ops": 2477, "pcpr": 314, "pup": 380}
+    assert counts["ops"] == 2479 - len(real_ops_gminy) and len(real_ops_gminy) > 300
+    land_pcpr = {p for p in real_pcpr if p and not teryt.powiat(p).city_with_powiat_rights}
+    assert counts["pcpr"] == 314 - len(land_pcpr) and counts["pup"] == 380
+    assert not {i.gmina_id6 for i in placeholders if i.type == "ops"} & real_ops_gminy
     assert all("rekord demonstracyjny" in i.name for i in placeholders)
     assert not any(i.phones or i.email or i.www or i.street for i in placeholders)
     assert all(i.woj_teryt and i.powiat_teryt and i.lat and i.lon for i in rows)
-    assert all(i.gmina_id6 for i in rows if i.type == "ops")
-    # The real units got their gmina from the address, not from the demo.
+    assert all(i.gmina_id6 for i in placeholders if i.type == "ops")
+    # The real units got their gmina from the address or the list, not from the demo.
     zab = next(i for i in real if "Zabłudowie" in i.name)
     assert (zab.gmina_id6, zab.powiat_teryt, zab.woj_teryt) == ("200214", "2002", "20")
     again = CliRunner().invoke(cli, ["load-demo", "--if-empty"])
     assert again.exit_code == 0 and "not loaded" in again.output
 
 
+def test_ops_bobrowniki_finds_the_real_office_in_dobieszowice_with_its_phone(demo_data_dir):
+    from index import api as index_api
+    from webapp import create_app
+
+    s = settings_mod.load()
+    found = index_api.search(s, index_api.SearchQuery(text="ops bobrowniki", per_page=5))
+    top = found.hits[0].fields
+    assert top["name"] == "Ośrodek Pomocy Społecznej w Bobrownikach"
+    [office] = [i for i in _institutions(s) if i.name == top["name"]]
+    assert office.locality == "Dobieszowice" and office.phones[0]["e164"] == "+48322877863"
+    html = create_app({"SETTINGS": s, "TESTING": True}).test_client().get(
+        "/instytucje?q=ops+bobrowniki").get_data(as_text=True)
+    first = html.index("Ośrodek Pomocy Społecznej w Bobrownikach")
+    assert "Dobieszowice" in html[first:first + 2000] and "287 78 63" in html[first:first + 2000]
+
+
+def test_monthly_sheets_of_the_snapshot_changed_only_places(demo_data_dir):
+    s = settings_mod.load()
+    with session_scope(s.database_url) as session:
+        runs = session.exec(select(ScrapeRun.id).where(ScrapeRun.source == "dps-04").order_by(ScrapeRun.id)).all()
+        assert len(runs) == 3
+        later = session.exec(select(ChangeLog).where(ChangeLog.run_id.in_(runs[1:]))).all()
+        chelmno = session.exec(select(Institution).where(Institution.name == "Dom Pomocy Społecznej w Chełmnie")).one()
+    assert later and {c.field for c in later} <= {"places_total", "places_free", "places_as_of"}
+    assert (chelmno.places_free, chelmno.places_as_of) == (3, date(2026, 6, 30))
+
+
+def test_a_multi_type_list_yields_each_institution_with_its_own_type(demo_data_dir):
+    s = settings_mod.load()
+    with session_scope(s.database_url) as session:
+        types = Counter(session.exec(select(Institution.type).join(
+            SourceRecord, SourceRecord.institution_id == Institution.id).where(SourceRecord.source == "przemoc-12")).all())
+    assert {"ops", "pcpr", "oik", "cus", "other"} <= set(types) and types["ops"] > 150 and types["oik"] >= 10
+
+
 def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
     s = settings_mod.load()
+    before = Counter(i.type for i in _institutions(s) if i.is_demo)
     items = [
         SourceItem(source="rjps", source_key=str(1000 + n), fields={
             "name": f"Gminny Ośrodek Pomocy Społecznej nr {n} (test)", "type": "ops"})
@@ -61,7 +115,7 @@ def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
     assert summary.ok
     with session_scope(s.database_url) as session:
         left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))
-    assert left == {"pcpr": 314, "pup": 380}
+    assert left == {"pcpr": before["pcpr"], "pup": before["pup"]}
 
 
 def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
@@ -81,13 +135,17 @@ def test_coverage_report_does_not_count_placeholders(demo_data_dir):
     from catalog import coverage
 
     s = settings_mod.load()
+    rows = _institutions(s)
     with session_scope(s.database_url) as session:
         report = coverage.report(session)
-    by_key = {t["key"]: t for t in report["types"]}
-    ops = next(t for t in report["types"] if "ops" in t["key"].lower() or t["label"].startswith("OPS"))
-    assert ops["active"] == 2 and not by_key.get("pup", {"active": 0})["active"]
-    assert report["demo_placeholders"] == 3171
-    assert len(report["gminy_without_ops"]) == 2477
+    ops = next(t for t in report["types"] if t["key"] == "ops+cus")
+    assert ops["active"] == sum(1 for i in rows if not i.is_demo and i.type in ("ops", "cus") and i.status == "active")
+    assert report["demo_placeholders"] == sum(1 for i in rows if i.is_demo)
+    assert len(report["gminy_without_ops"]) == sum(1 for i in rows if i.is_demo and i.type == "ops")
+    # the RJPS 2022 universe: the two bundled RJPS units are known by name, the documents carry no RJPS ids
+    assert report["rjps"] == {"listed": 2809, "named": 2, "outside_universe": 0}
+    out = CliRunner().invoke(cli, ["status", "--coverage"])
+    assert out.exit_code == 0 and "RJPS (mapa z czerwca 2022) wymienia 2809 jednostek; nazwy mamy dla 2." in out.output
 
 
 def test_stale_real_record_is_flagged_on_its_page(demo_data_dir):
@@ -111,3 +169,17 @@ def test_rjps_target_groups_are_searchable_and_filterable(demo_data_dir):
     assert names == {"Miejski Ośrodek Pomocy Społecznej w Zabłudowie", "Gminny Ośrodek Pomocy Społecznej w Bytoniu"}
     by_label = index_api.search(s, index_api.SearchQuery(text="niepełnosprawność zabłudów", per_page=3))
     assert by_label.hits[0].fields["name"] == "Miejski Ośrodek Pomocy Społecznej w Zabłudowie"
+
+
+def test_a_unit_with_an_rjps_id_and_no_coordinates_gets_its_rjps_2022_point(data_dir):
+    from catalog import coverage
+
+    s = settings_mod.load()
+    lat, lon = coverage.rjps_point("4266")
+    items = [SourceItem(source="rjps", source_key="4266", fields={
+        "name": "Ośrodek Pomocy Społecznej (bez adresu)", "type": "ops", "rjps_id": "4266"})]
+    summary = pipeline.run_adapter(s, StaticAdapter(items))
+    pipeline.later_stages(s, sorted(summary.touched_ids), [summary], stages=("geo",))
+    [unit] = _institutions(s)
+    assert (unit.lat, unit.lon, unit.geo_precision, unit.geo_source) == (lat, lon, "source", "rjps-2022")
+    assert unit.gmina_id6   # placed in its gmina by the point
