@@ -49,7 +49,10 @@ def _last_run(database_url: str) -> ScrapeRun:
                             .order_by(ScrapeRun.id.desc())).first()
 
 
-def test_monthly_versions_change_only_places_and_say_so(data_dir):
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_monthly_versions_change_only_places_and_say_so(data_dir, backend, request):
+    if backend == "postgres":
+        request.getfixturevalue("postgres_url")
     s = settings_mod.load()
     first = _import(KP[0])
     assert first.exit_code == 0, first.output
