@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import time
 import zlib
@@ -42,6 +41,8 @@ from tenacity.wait import wait_exponential_jitter
 from catalog.db import session_scope
 from catalog.models import RawCapture
 from catalog.settings import Settings
+from scrapers.documents import textfix
+from scrapers.documents.textfix import DecodedText
 from scrapers.replay import ReplayDir, ReplayWriter, canonical_url
 
 log = logging.getLogger(__name__)
@@ -115,79 +116,17 @@ class Response:
         return json.loads(self.content)
 
 
-@dataclass(frozen=True)
-class DecodedText:
-    text: str
-    encoding: str
-    repaired_bytes: int = 0    # bytes invalid in UTF-8 that were read as cp1250
-
-
-_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
-_ESCAPED = re.compile("[\udc80-\udcff]+")     # undecodable bytes, as surrogateescape keeps them
-# Polish registers are UTF-8, windows-1250 or ISO-8859-2; detection never picks a western codepage.
-_SINGLE_BYTE_CANDIDATES = ("cp1250", "iso8859_2")
-_POLISH_LETTERS = frozenset("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
-
-
 def decode_body(content: bytes, content_type: str | None, url: str = "") -> str:
     """Charset from the Content-Type header when it is there and works; otherwise detect it."""
     return decode_text(content, content_type, url).text
 
 
 def decode_text(content: bytes, content_type: str | None, url: str = "") -> DecodedText:
-    """Decode strictly in the declared charset; else UTF-8 with stray cp1250 bytes repaired (a page
-    assembled from two systems, logged); else a detected Polish single-byte charset; else raise
-    UndecodableBody. Never a silent U+FFFD."""
-    match = _CHARSET.search(content_type or "")
-    declared = match.group(1).lower() if match else None
-    if declared:
-        try:
-            return DecodedText(content.decode(declared), declared)
-        except LookupError:
-            declared = None
-        except UnicodeDecodeError:
-            pass
-    escaped = content.decode("utf-8", "surrogateescape")
-    invalid = sum(len(run) for run in _ESCAPED.findall(escaped))
-    if not invalid:
-        return DecodedText(escaped, "utf-8")
-    valid_multibyte = sum(1 for ch in escaped if "\x7f" < ch < "\udc80" or ch > "\udcff")
-    if valid_multibyte >= invalid:
-        return _repaired_utf8(escaped, invalid, url)
-    detected = _detect_single_byte(content)
-    if detected is None:
-        raise UndecodableBody(url, f"body is not valid {declared or 'UTF-8'} and its charset cannot be "
-                                   f"detected ({invalid} undecodable bytes)")
-    log.warning("%s: body is not %s; decoded as %s", url, declared or "UTF-8", detected.encoding)
-    return detected
-
-
-def _detect_single_byte(content: bytes) -> DecodedText | None:
-    """The Polish single-byte charset that reads the body strictly with the most Polish letters and the
-    fewest stray symbols (the two differ exactly on ą, ś, ź and their capitals)."""
-    best: tuple[int, DecodedText] | None = None
-    for encoding in _SINGLE_BYTE_CANDIDATES:
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        high = [ch for ch in text if ch > "\x7f"]
-        if any(ch <= "\x9f" for ch in high):    # C1 controls: bytes this charset leaves undefined
-            continue
-        score = sum(1 if ch in _POLISH_LETTERS else -1 for ch in high)
-        if best is None or score > best[0]:
-            best = (score, DecodedText(text, encoding))
-    return best[1] if best else None
-
-
-def _repaired_utf8(escaped: str, invalid: int, url: str) -> DecodedText:
+    """The one text decoder (scrapers.documents.textfix), its failure as a FetchError of this URL."""
     try:
-        text = _ESCAPED.sub(lambda m: m.group().encode("utf-8", "surrogateescape").decode("cp1250"), escaped)
-    except UnicodeDecodeError as exc:
-        raise UndecodableBody(url, f"body mixes UTF-8 with bytes of no known charset ({invalid} "
-                                   "undecodable bytes)") from exc
-    log.warning("%s: %d byte(s) outside UTF-8 read as windows-1250", url, invalid)
-    return DecodedText(text, "utf-8+cp1250", invalid)
+        return textfix.decode_text(content, content_type, url)
+    except textfix.UndecodableText as exc:
+        raise UndecodableBody(url, str(exc)) from exc
 
 
 def json_body(payload: Any) -> bytes:

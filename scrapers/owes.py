@@ -16,8 +16,9 @@ from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
 from catalog.types import InstitutionType
-from scrapers import tabular
 from scrapers.base import SourceMeta
+from scrapers.documents import Table, UnreadableDocument, read_tables
+from scrapers.documents.dates import parse_date
 from scrapers.service_area import fold, resolve_powiaty
 
 log = logging.getLogger(__name__)
@@ -84,25 +85,63 @@ class OwesAdapter:
         """Rows of one voivodeship: the export first, the HTML page when the export fails or is empty."""
         try:
             response = client.get(f"{base}/owes/action/export/wojewodztwo/{n}.html")
-            rows = parse_document(response.content)
+            rows = parse_document(response.content, response.headers.get("content-type", ""))
             if rows:
                 return rows, response.capture_id
         except fetch_error as exc:
             log.info("OWES export %s failed (%s); using the page", n, exc)
         response = client.get(f"{base}/owes/wojewodztwo/{n}.html")
-        return parse_document(response.content), response.capture_id
+        return parse_document(response.content, response.headers.get("content-type", "")), response.capture_id
 
 
-def parse_document(data: bytes) -> list[dict]:
-    """An export (CSV) or a page (HTML) -> row dicts keyed by field names (see HEADER_RULES)."""
-    text = tabular.decode(data)
-    if tabular.looks_like_html(text):
-        for table in tabular.html_tables(text):
-            rows = tabular.records(table, HEADER_RULES)
-            if rows:
-                return rows
+def parse_document(data: bytes, content_type: str = "") -> list[dict]:
+    """An export (CSV) or a page (HTML) -> row dicts keyed by field names (see HEADER_RULES), read by the
+    document readers (scrapers.documents) like every other table; the first table with a name column wins."""
+    try:
+        tables = read_tables(data, content_type=content_type)
+    except UnreadableDocument as exc:
+        log.info("OWES document unreadable: %s", exc)
         return []
-    return tabular.records(tabular.csv_rows(text), HEADER_RULES)
+    for table in tables:
+        rows = _records(table)
+        if rows:
+            return rows
+    return []
+
+
+def _map_headers(headers: list[str]) -> dict[int, str]:
+    """Column index -> field name: the first rule whose regex matches the folded header wins;
+    each field is taken by its first column only."""
+    out: dict[int, str] = {}
+    for i, header in enumerate(headers):
+        folded = fold(header)
+        for name, pattern in HEADER_RULES:
+            if name not in out.values() and re.search(pattern, folded):
+                out[i] = name
+                break
+    return out
+
+
+def _records(table: Table) -> list[dict]:
+    """Rows under the first row that maps a name column -> dicts field -> text, plus '_raw' (header -> text)."""
+    for start, header in enumerate(table):
+        mapping = _map_headers(header)
+        if "name" in mapping.values():
+            break
+    else:
+        return []
+    out = []
+    for row in table[start + 1:]:
+        record = {name: row[i].strip() for i, name in mapping.items() if i < len(row) and row[i].strip()}
+        if record.get("name"):
+            record["_raw"] = {header[i]: row[i] for i in range(min(len(header), len(row)))}
+            out.append(record)
+    return out
+
+
+def _split_list(text: str | None) -> list[str]:
+    """A cell listing several names, one per line or separated by ';' / '|'."""
+    return [part.strip(" ,.") for part in re.split(r"\s*(?:\n|;|\|)\s*", text or "") if part.strip(" ,.")]
 
 
 def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem, list[str]]:
@@ -116,10 +155,10 @@ def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem
         "type": InstitutionType.OWES.value,
         "type_raw": "OWES",
         "operator_name": operator or None,
-        "partners": [{"name": p, "role": "partner"} for p in tabular.split_list(row.get("partners"))],
+        "partners": [{"name": p, "role": "partner"} for p in _split_list(row.get("partners"))],
         "service_area": codes,
         "decision_number": row.get("decision_number"),
-        "decision_date": tabular.parse_date(row.get("decision_date")),
+        "decision_date": parse_date(row.get("decision_date")),
         "woj_teryt": woj,
         "status": "active",
         "notes": f"Obszar działania: {subregion or area_text}".strip() if (subregion or area_text) else None,

@@ -19,6 +19,7 @@ from catalog.settings import expected_min as settings_expected_min
 from catalog.types import InstitutionType
 from geo.address import parse_address
 from scrapers.base import SourceMeta
+from scrapers.documents.textfix import decode_text
 from scrapers.service_area import fold, resolve_powiaty
 
 LIST_PATH = "/urzedy-pracy"   # unverified: capture the real list page at the first online run
@@ -52,9 +53,10 @@ class PupAdapter:
 
         try:
             response = client.get(settings.base_url("pup") + LIST_PATH)
+            page = response.text   # the declared charset, strictly (scrapers.documents.textfix)
         except FetchError as exc:
             return FetchResult(fatal=f"PUP list unavailable: {exc}")
-        items, errors = parse_list(response.content, response.capture_id)
+        items, errors = parse_list(page, response.capture_id)
         result = FetchResult(items=items, errors=errors, complete=True)
         result.listed_keys = {i.source_key for i in items}
         seats = [i for i in items if "parent_source_key" not in i.fields]
@@ -66,8 +68,11 @@ class PupAdapter:
         return result
 
 
-def parse_list(data: bytes, capture_id: int | None = None) -> tuple[list[SourceItem], list[dict]]:
-    soup = BeautifulSoup(data, "lxml")
+def parse_list(page: str | bytes, capture_id: int | None = None) -> tuple[list[SourceItem], list[dict]]:
+    """Offices (and their branches) of the list page; bytes are decoded by the one strict text decoder
+    (scrapers.documents.textfix), not by bs4's own guess, which replaces what it cannot read."""
+    text = decode_text(page).text if isinstance(page, bytes) else page
+    soup = BeautifulSoup(text, "lxml")
     items: list[SourceItem] = []
     errors: list[dict] = []
     woj = None

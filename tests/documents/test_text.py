@@ -97,3 +97,18 @@ def test_identifiers(kind, raw, value, warns):
 def test_labelled_identifiers_in_free_text():
     found = find_labelled("Stowarzyszenie X, KRS: 0000000001, NIP 111-111-11-11\nREGON 111111110")
     assert found == {"krs": "0000000001", "nip": "111-111-11-11", "regon": "111111110"}
+
+
+def test_one_decoder_for_documents_and_http_bodies():
+    from scrapers.documents import UnreadableDocument, read_tables
+    from scrapers.http import Response, UndecodableBody
+
+    utf16 = "Nazwa;Adres\nŚDS w Łodzi;ul. Źródlana 5\n".encode("utf-16")   # BOM + UTF-16 LE
+    assert read_tables(utf16, "lista.csv") == [[["Nazwa", "Adres"], ["ŚDS w Łodzi", "ul. Źródlana 5"]]]
+    assert Response(200, utf16, url="u").text.startswith("Nazwa;Adres\nŚDS w Łodzi")
+    # No Polish charset reads these bytes: a reported failure, never U+FFFD in a name.
+    junk = b"Nazwa;Adres\nDom \x81\x98 Pomocy;ul. \x83\x88 1\n"
+    with pytest.raises(UnreadableDocument):
+        read_tables(junk, "lista.csv")
+    with pytest.raises(UndecodableBody):
+        Response(200, junk, url="u").text   # noqa: B018 - the property decodes

@@ -40,3 +40,11 @@ def test_short_list_is_not_complete(env, serve, fixture_bytes, make_client):
     with make_client(env, "pup") as http:
         result = PupAdapter().fetch(http, env)
     assert not result.complete and result.items
+
+
+def test_undecodable_list_is_fatal_not_replaced(env, serve, make_client):
+    # Bytes undefined in windows-1250 and C1 controls in ISO-8859-2: no charset reads them, nothing guesses.
+    serve(LIST_PATH, b"<html><body><h3>Urz\x98d pracy \x81\x83</h3></body></html>", content_type="text/html")
+    with make_client(env, "pup") as http:
+        result = PupAdapter(expected_min=1).fetch(http, env)
+    assert result.fatal and "PUP list unavailable" in result.fatal and result.items == []
