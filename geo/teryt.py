@@ -10,15 +10,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from catalog.settings import REFERENCE_DATA_DIR
+from catalog.voivodeships import Voivodeship, voivodeships
 
 TERYT_DIR = REFERENCE_DATA_DIR / "teryt"
 POINTS_FILE = REFERENCE_DATA_DIR / "boundaries" / "gminy_punkty.csv"
 
 
-@dataclass(frozen=True)
-class Wojewodztwo:
-    code: str          # "20"
-    name: str          # "podlaskie"
+Wojewodztwo = Voivodeship   # one list of the 16, in catalog (scrapers need it and may not import geo)
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def reference() -> Reference:
-    woj = {r["woj_teryt"]: Wojewodztwo(r["woj_teryt"], r["nazwa"]) for r in _rows(TERYT_DIR / "wojewodztwa.csv")}
+    woj = {v.code: v for v in voivodeships()}
     pow_ = {
         r["powiat_teryt"]: Powiat(
             r["powiat_teryt"], r["nazwa"], r["typ"], r["miasto_na_prawach_powiatu"] == "1", r["woj_teryt"]

@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
+from catalog.slug import slug
 from catalog.types import TYPES, InstitutionType, type_from_label
 from geo import teryt
 from scrapers.base import SourceMeta
@@ -208,14 +209,11 @@ def row_to_item(row, source: str, woj: str, capture_id: int | None, document_url
 def _source_key(kind: str, register_number: str | None, row) -> str:
     """Register number, else the unit's own NIP/KRS/REGON, else normalised name + postal code."""
     if register_number:
-        return f"{kind}:nr:{_slug(register_number)}"
+        return f"{kind}:nr:{slug(register_number)}"
     for ident in ("nip", "krs", "regon"):
         value = getattr(row, ident, None)
         if value:
             return f"{kind}:{ident}:{value}"
-    place = row.postal_code or _slug(row.locality or "")
-    return f"{kind}:{_slug(row.name)}:{place}"
+    place = row.postal_code or slug(row.locality or "")
+    return f"{kind}:{slug(row.name)}:{place}"
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")

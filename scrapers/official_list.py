@@ -30,6 +30,7 @@ from catalog.matching import fold, normalise_name
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
+from catalog.slug import slug
 from catalog.types import TYPES, InstitutionType
 from geo import teryt
 from scrapers.base import SourceMeta
@@ -103,9 +104,6 @@ def infer_woj(rows: list) -> str | None:
 
 # -- identity -----------------------------------------------------------------------------------------
 
-def _slug(text: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text or "")).strip("-")
-
 
 def institution_key(row, type_code: str) -> str:
     """`<type>:<normalised name>:<place>`, the place being the locality, else the powiat.
@@ -116,7 +114,7 @@ def institution_key(row, type_code: str) -> str:
     monthly versions make key the same home; the street is left out because it is the field most often
     re-typed. Two homes of one name in one place are told apart by `unique_keys`."""
     place = row.locality or row.powiat_name or row.gmina_name or ""
-    return f"{type_code}:{_slug(normalise_name(row.name))}:{_slug(place)}"
+    return f"{type_code}:{slug(normalise_name(row.name))}:{slug(place)}"
 
 
 def unique_keys(rows: list, types: list[str]) -> list[str]:
@@ -124,7 +122,7 @@ def unique_keys(rows: list, types: list[str]) -> list[str]:
     "Dom Pomocy Społecznej" in Kraków), the street and number are added, then the row number."""
     keys = [institution_key(r, t) for r, t in zip(rows, types)]
     counts = Counter(keys)
-    keys = [k if counts[k] == 1 else f"{k}:{_slug(' '.join(filter(None, (r.street, r.building))))}"
+    keys = [k if counts[k] == 1 else f"{k}:{slug(' '.join(filter(None, (r.street, r.building))))}"
             for k, r in zip(keys, rows)]
     counts = Counter(keys)
     return [k if counts[k] == 1 else f"{k}:r{r.row_number}" for k, r in zip(keys, rows)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.settings import Settings
+from catalog.voivodeships import by_code, voivodeships
 from scrapers.cis_kis_config import DocumentRule
 
 
@@ -61,22 +62,11 @@ _SDS_RULE = DocumentRule("sds", r"(wykaz|lista).{0,60}(srodowiskow|sds)|(srodowi
 
 # The 16 wojewodas keep the DPS register (ustawa o pomocy społecznej, art. 57); where the register was not
 # seen, the gov.pl page is guessed from the office's layout and marked unverified.
-_GOV_SLUGS = {
-    "02": "dolnoslaski", "04": "kujawsko-pomorski", "06": "lubelski", "08": "lubuski", "10": "lodzki",
-    "12": "malopolski", "14": "mazowiecki", "16": "opolski", "18": "podkarpacki", "20": "podlaski",
-    "22": "pomorski", "24": "slaski", "26": "swietokrzyski", "28": "warminsko-mazurski", "30": "wielkopolski",
-    "32": "zachodniopomorski",
-}
-_OFFICES = {
-    "02": "Dolnośląski", "04": "Kujawsko-Pomorski", "06": "Lubelski", "08": "Lubuski", "10": "Łódzki",
-    "12": "Małopolski", "14": "Mazowiecki", "16": "Opolski", "18": "Podkarpacki", "20": "Podlaski",
-    "22": "Pomorski", "24": "Śląski", "26": "Świętokrzyski", "28": "Warmińsko-Mazurski", "30": "Wielkopolski",
-    "32": "Zachodniopomorski",
-}
+_GOV_SLUGS = {v.code: v.office_slug for v in voivodeships()}
 
 
 def _office(woj: str) -> str:
-    return f"{_OFFICES[woj]} Urząd Wojewódzki"
+    return by_code(woj).office
 
 
 def _guessed_dps(woj: str) -> ListConfig:

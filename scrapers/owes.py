@@ -15,7 +15,9 @@ from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
+from catalog.slug import slug
 from catalog.types import InstitutionType
+from catalog.voivodeships import voivodeships
 from scrapers.base import SourceMeta
 from scrapers.documents import Table, UnreadableDocument, read_tables
 from scrapers.documents.dates import parse_date
@@ -23,7 +25,7 @@ from scrapers.service_area import fold, resolve_powiaty
 
 log = logging.getLogger(__name__)
 
-WOJ_NUMBERS: dict[int, str] = {n: f"{2 * n:02d}" for n in range(1, 17)}   # 1 -> "02" dolnośląskie
+WOJ_NUMBERS: dict[int, str] = {v.number: v.code for v in voivodeships()}   # 1 -> "02" dolnośląskie
 
 # Order matters: the first matching rule names a column ("data decyzji" before "decyzja").
 HEADER_RULES: list[tuple[str, str]] = [
@@ -168,7 +170,7 @@ def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem
         "email": row.get("email"),
         "www": row.get("www"),
     }
-    key = f"{woj}:{_slug(operator or row['name'])}:{_slug(subregion) or '-'.join(codes) or _slug(area_text)}"
+    key = f"{woj}:{slug(operator or row['name'])}:{slug(subregion) or '-'.join(codes) or slug(area_text)}"
     raw = {k: v for k, v in row["_raw"].items() if k}
     warnings = [f"unknown powiat {name!r} in the service area (województwo {woj})" for name in unresolved]
     return SourceItem(source="owes", source_key=key, fields=fields, raw=raw, capture_id=capture_id), warnings
@@ -180,6 +182,3 @@ def _subregion_name(row: dict) -> str:
     m = re.match(r"\s*(subregion[^(:]*)", row.get("area") or "", re.IGNORECASE)
     return m.group(1).strip() if m else ""
 
-
-def _slug(text: str | None) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")

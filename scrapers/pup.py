@@ -16,7 +16,9 @@ from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
+from catalog.slug import slug
 from catalog.types import InstitutionType
+from catalog.voivodeships import voivodeships
 from geo.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.documents.textfix import decode_text
@@ -92,12 +94,10 @@ def parse_list(page: str | bytes, capture_id: int | None = None) -> tuple[list[S
 
 
 def _woj_code(heading: str) -> str | None:
-    from geo import teryt
-
     m = _WOJ_HEADING.search(fold(heading))
     if not m:
         return None
-    return next((w.code for w in teryt.wojewodztwa() if fold(w.name) == m.group(1)), None)
+    return next((w.code for w in voivodeships() if fold(w.name) == m.group(1)), None)
 
 
 def _is_office(node: Tag) -> bool:
@@ -153,10 +153,10 @@ def _item(node: Tag, woj: str | None, capture_id: int | None, errors: list[dict]
         "status": "active",
     }
     if parent is None:
-        key = f"{woj or '00'}:{_slug(name)}"
+        key = f"{woj or '00'}:{slug(name)}"
         raw = {"name": name, **values}
     else:
-        key = f"{parent.source_key}/filia:{_slug(name)}"
+        key = f"{parent.source_key}/filia:{slug(name)}"
         fields["parent_source_key"] = parent.source_key
         raw = {"name": name, **values, "parent_source_key": parent.source_key}
     return SourceItem(source="pup", source_key=key, fields=fields, raw=raw, capture_id=capture_id)
@@ -166,6 +166,3 @@ def _branch_name(name: str, seat: str) -> str:
     """'Filia w Łapach' -> 'Powiatowy Urząd Pracy w Białymstoku — Filia w Łapach' (a findable full name)."""
     return name if "urzad pracy" in fold(name) else f"{seat} — {name}"
 
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from catalog import voivodeships
 from scrapers.base import Adapter
 from scrapers.official_list_config import CONFIGS as LIST_CONFIGS
 from scrapers.official_list_config import GROUPS as LIST_GROUPS
@@ -24,7 +25,7 @@ ADAPTERS: dict[str, Callable[[], Adapter]] = {
 }
 
 # The 16 wojewoda CIS/KIS registers: one source each (own ScrapeRun), configured in scrapers/cis_kis_config.py.
-CIS_KIS_WOJ = ("02", "04", "06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28", "30", "32")
+CIS_KIS_WOJ = voivodeships.codes()
 ADAPTERS.update({f"cis-kis-{woj}": _lazy("scrapers.cis_kis", "CisKisAdapter", woj) for woj in CIS_KIS_WOJ})
 
 # The wojewodas' lists of institutions (DPS registers, ŚDS and OPS lists, support bases), one source each,
