@@ -7,7 +7,8 @@ import phonenumbers
 
 # Polish numbers are 9 digits; registries write them with spaces, dashes, a trunk "0", "tel." prefixes,
 # several per field and extensions ("wew. 12").
-_CANDIDATE = re.compile(r"(?:\+|00)?\d[\d\s\-/().]{6,}\d")
+# An area code in brackets, "(32) 296-21-31", keeps its opening bracket in the raw text.
+_CANDIDATE = re.compile(r"(?:\+|00|\()?\d[\d\s\-/().]{6,}\d")
 
 
 def split_phone_text(text: str | None) -> list[str]:
