@@ -267,7 +267,8 @@ class DocumentAdapter:
         self.woj = woj_of_key(key)
         self.meta = SourceMeta(
             key=key, name=name or (cfg.title if cfg else f"Dokument urzędowy ({key})"),
-            url=cfg.url if cfg else url, licence=LICENCE,
+            # an unverified office address is a guess: the sources page links the document itself instead
+            url=cfg.url if cfg and cfg.verified else url, licence=LICENCE,
             attribution=(cfg.office if cfg else "urząd publikujący dokument") + " — dokument urzędowy",
         )
         writer = ReplayWriter(replay_dir)
