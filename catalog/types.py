@@ -1,5 +1,9 @@
 """The one place that knows the institution types (GUIDE §2): codes, Polish labels,
-abbreviations, what each does, who may use it, how to get in, and its territorial level."""
+abbreviations, what each does, who may use it, how to get in, its territorial level, its map colour and
+icon, the needs it serves and how the site treats it (referral units, nearby offers, coverage, ranking).
+
+Adding a type touches this file only: a member of InstitutionType, its TypeInfo in TYPES, and a
+_LABEL_RULES phrase if registries name it; tests/catalog/test_types_complete.py checks it is complete."""
 from __future__ import annotations
 
 import enum
@@ -26,6 +30,11 @@ class InstitutionType(str, enum.Enum):
     ROPS = "rops"          # regionalny ośrodek polityki społecznej
     WUP = "wup"            # wojewódzki urząd pracy
     AGENCJA = "agencja-zatrudnienia"
+    KLUB_SAMOPOMOCY = "klub-samopomocy"            # ośrodek wsparcia for people with mental disorders
+    PUNKT_KONSULTACYJNY = "punkt-konsultacyjny"    # punkt konsultacyjny / informacyjno-konsultacyjny
+    GKRPA = "gkrpa"        # gminna komisja rozwiązywania problemów alkoholowych
+    POLICJA = "policja"    # komenda / komisariat / posterunek policji
+    NGO = "organizacja-pozarzadowa"                # fundacja, stowarzyszenie
     OTHER = "other"
 
 
@@ -47,8 +56,14 @@ class TypeInfo:
     who: str                      # who can use it
     how_to_get_in: str            # access / referral path
     level: Level                  # territorial competence
-    colour: str                   # map colour (WCAG-checked against white text where used)
+    colour: str                   # marker colour: at least 3:1 against white (WCAG non-text contrast)
     needs: tuple[str, ...] = ()   # need keys (see NEEDS) this type serves
+    icon: str = ""                # legend symbol: a second cue besides colour (WCAG 1.4.1)
+    needs_referral: bool = False  # the detail page lists the units that issue the referral
+    nearby: bool = False          # offered as "near you" after the competent offices (geo.resolve)
+    reintegration: bool = False   # counted on the "powiaty bez CIS/KIS/ZAZ/WTZ" coverage map
+    competent_label: str = ""     # heading when geo.resolve names it as the unit competent for a place
+    search_boost: float = 0.0     # constant added to matching hits (index.plan): first contact first
 
 
 NEEDS: dict[str, str] = {
@@ -102,6 +117,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "środowiskowy.",
         Level.GMINA, "#1f5fa8",
         ("pomoc-spoleczna", "rodzina", "bezdomnosc", "uzaleznienia", "seniorzy", "przemoc"),
+        icon="●", competent_label="Ośrodek pomocy społecznej w Twojej gminie", search_boost=1.0,
     ),
     T.CUS: TypeInfo(
         T.CUS, "Centrum usług społecznych", "Centra usług społecznych", ("CUS",),
@@ -111,6 +127,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Tak jak do ośrodka pomocy społecznej: przyjdź lub zadzwoń do centrum w swojej gminie.",
         Level.GMINA, "#1f5fa8",
         ("pomoc-spoleczna", "rodzina", "seniorzy", "przemoc"),
+        icon="◉", competent_label="Centrum usług społecznych w Twojej gminie", search_boost=1.0,
     ),
     T.PCPR: TypeInfo(
         T.PCPR, "Powiatowe centrum pomocy rodzinie", "Powiatowe centra pomocy rodzinie", ("PCPR", "MOPR"),
@@ -121,6 +138,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "miejski ośrodek pomocy społecznej (MOPS lub MOPR).",
         Level.POWIAT, "#6a3d9a",
         ("niepelnosprawnosc", "rodzina", "przemoc"),
+        icon="■", competent_label="Powiatowe centrum pomocy rodzinie", search_boost=0.5,
     ),
     T.PUP: TypeInfo(
         T.PUP, "Powiatowy urząd pracy", "Powiatowe urzędy pracy", ("PUP", "GUP", "SUP", "MUP", "UP"),
@@ -131,6 +149,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "praca.gov.pl).",
         Level.POWIAT, "#b15928",
         ("praca",),
+        icon="▲", competent_label="Powiatowy urząd pracy", search_boost=0.5,
     ),
     T.CIS: TypeInfo(
         T.CIS, "Centrum integracji społecznej", "Centra integracji społecznej", ("CIS",),
@@ -142,6 +161,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Można też zgłosić się samemu, a CIS pomoże uzyskać skierowanie.",
         Level.NONE, "#33a02c",
         ("praca", "bezdomnosc", "uzaleznienia", "ekonomia-spoleczna"),
+        icon="◆", needs_referral=True, nearby=True, reintegration=True,
     ),
     T.KIS: TypeInfo(
         T.KIS, "Klub integracji społecznej", "Kluby integracji społecznej", ("KIS",),
@@ -152,6 +172,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "zapytaj w klubie.",
         Level.NONE, "#1b7a1b",
         ("praca", "uzaleznienia", "bezdomnosc", "ekonomia-spoleczna"),
+        icon="◇", needs_referral=True, nearby=True, reintegration=True,
     ),
     T.ZAZ: TypeInfo(
         T.ZAZ, "Zakład aktywności zawodowej", "Zakłady aktywności zawodowej", ("ZAZ",),
@@ -161,6 +182,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Potrzebne orzeczenie o niepełnosprawności; skierowanie przez PCPR lub urząd pracy.",
         Level.NONE, "#e31a1c",
         ("niepelnosprawnosc", "praca"),
+        icon="★", needs_referral=True, nearby=True, reintegration=True,
     ),
     T.WTZ: TypeInfo(
         T.WTZ, "Warsztat terapii zajęciowej", "Warsztaty terapii zajęciowej", ("WTZ",),
@@ -171,6 +193,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "PCPR (lub MOPS/MOPR w mieście na prawach powiatu).",
         Level.NONE, "#c2185b",
         ("niepelnosprawnosc",),
+        icon="☆", needs_referral=True, nearby=True, reintegration=True,
     ),
     T.OWES: TypeInfo(
         T.OWES, "Ośrodek wsparcia ekonomii społecznej", "Ośrodki wsparcia ekonomii społecznej", ("OWES",),
@@ -178,8 +201,9 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "i przedsiębiorstw społecznych; pomoc w uzyskaniu statusu przedsiębiorstwa społecznego.",
         "Podmioty ekonomii społecznej, grupy inicjatywne, osoby chcące założyć spółdzielnię socjalną.",
         "Skontaktuj się z OWES obsługującym Twój subregion (powiat).",
-        Level.SUBREGION, "#ff7f00",
+        Level.SUBREGION, "#c75f00",
         ("ekonomia-spoleczna", "praca"),
+        icon="⬢", competent_label="Ośrodek wsparcia ekonomii społecznej dla Twojego subregionu",
     ),
     T.PS: TypeInfo(
         T.PS, "Przedsiębiorstwo społeczne", "Przedsiębiorstwa społeczne", ("PS",),
@@ -189,6 +213,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Zapytaj o pracę bezpośrednio w przedsiębiorstwie lub przez OWES.",
         Level.NONE, "#a6761d",
         ("ekonomia-spoleczna", "praca"),
+        icon="▼", nearby=True,
     ),
     T.SPOLDZIELNIA: TypeInfo(
         T.SPOLDZIELNIA, "Spółdzielnia socjalna", "Spółdzielnie socjalne", ("SS",),
@@ -197,6 +222,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Skontaktuj się ze spółdzielnią albo z OWES, który pomaga założyć nową.",
         Level.NONE, "#a6761d",
         ("ekonomia-spoleczna", "praca"),
+        icon="▽",
     ),
     T.DPS: TypeInfo(
         T.DPS, "Dom pomocy społecznej", "Domy pomocy społecznej", ("DPS",),
@@ -205,6 +231,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Wniosek składa się w ośrodku pomocy społecznej swojej gminy; to on wydaje skierowanie.",
         Level.NONE, "#555555",
         ("seniorzy", "niepelnosprawnosc"),
+        icon="⌂", needs_referral=True,
     ),
     T.SDS: TypeInfo(
         T.SDS, "Środowiskowy dom samopomocy", "Środowiskowe domy samopomocy", ("ŚDS", "SDS"),
@@ -213,6 +240,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Skierowanie wydaje ośrodek pomocy społecznej.",
         Level.NONE, "#555555",
         ("niepelnosprawnosc",),
+        icon="□", needs_referral=True,
     ),
     T.OIK: TypeInfo(
         T.OIK, "Ośrodek interwencji kryzysowej", "Ośrodki interwencji kryzysowej", ("OIK",),
@@ -221,6 +249,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Bez skierowania: przyjdź lub zadzwoń.",
         Level.POWIAT, "#555555",
         ("przemoc", "rodzina"),
+        icon="✚",
     ),
     T.OHP: TypeInfo(
         T.OHP, "Ochotnicze Hufce Pracy", "Ochotnicze Hufce Pracy", ("OHP",),
@@ -229,27 +258,76 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Zgłoś się do najbliższej jednostki OHP.",
         Level.NONE, "#555555",
         ("praca",),
+        icon="△",
     ),
     T.ROPS: TypeInfo(
         T.ROPS, "Regionalny ośrodek polityki społecznej", "Regionalne ośrodki polityki społecznej",
         ("ROPS",), "Koordynacja polityki społecznej w województwie.", "Instytucje i organizacje.",
         "Kontakt przez stronę ośrodka.", Level.WOJEWODZTWO, "#555555", ("ekonomia-spoleczna",),
+        icon="▪",
     ),
     T.WUP: TypeInfo(
         T.WUP, "Wojewódzki urząd pracy", "Wojewódzkie urzędy pracy", ("WUP",),
         "Regionalne programy rynku pracy, fundusze europejskie, poradnictwo zawodowe.",
         "Osoby szukające pracy, pracodawcy, instytucje.", "Kontakt przez stronę urzędu.",
         Level.WOJEWODZTWO, "#555555", ("praca",),
+        icon="▫",
     ),
     T.AGENCJA: TypeInfo(
         T.AGENCJA, "Agencja zatrudnienia", "Agencje zatrudnienia", ("KRAZ",),
         "Pośrednictwo pracy i praca tymczasowa (wpis do rejestru KRAZ).", "Osoby szukające pracy.",
         "Kontakt bezpośrednio z agencją.", Level.NONE, "#555555", ("praca",),
+        icon="✉",
+    ),
+    T.KLUB_SAMOPOMOCY: TypeInfo(
+        T.KLUB_SAMOPOMOCY, "Klub samopomocy", "Kluby samopomocy", ("KS",),
+        "Spotkania, wspólne zajęcia i wzajemne wsparcie dla osób z zaburzeniami psychicznymi, często "
+        "przy środowiskowym domu samopomocy.",
+        "Osoby z zaburzeniami psychicznymi, także po pobycie w ŚDS.",
+        "Skierowanie wydaje ośrodek pomocy społecznej (jak do środowiskowego domu samopomocy); zapytaj "
+        "też bezpośrednio w klubie.",
+        Level.NONE, "#3949ab", ("niepelnosprawnosc",), icon="◈", needs_referral=True,
+    ),
+    T.PUNKT_KONSULTACYJNY: TypeInfo(
+        T.PUNKT_KONSULTACYJNY, "Punkt konsultacyjny", "Punkty konsultacyjne", ("PK", "PIK"),
+        "Bezpłatne rozmowy z psychologiem, terapeutą lub prawnikiem dla osób doznających przemocy, "
+        "z problemem alkoholowym lub innym uzależnieniem i ich bliskich.",
+        "Mieszkańcy gminy: osoby doznające przemocy, uzależnione i ich rodziny.",
+        "Bez skierowania: sprawdź godziny dyżurów i przyjdź albo zadzwoń.",
+        Level.GMINA, "#00838f", ("przemoc", "uzaleznienia", "rodzina"), icon="◐",
+    ),
+    T.GKRPA: TypeInfo(
+        T.GKRPA, "Gminna komisja rozwiązywania problemów alkoholowych",
+        "Gminne komisje rozwiązywania problemów alkoholowych", ("GKRPA", "MKRPA", "KRPA"),
+        "Rozmowy motywujące do leczenia, wniosek do sądu o zobowiązanie do leczenia odwykowego, pomoc "
+        "rodzinom osób uzależnionych i doznających przemocy.",
+        "Mieszkańcy gminy: osoby z problemem alkoholowym i ich bliscy.",
+        "Zgłoś sprawę osobiście lub pisemnie w urzędzie gminy albo w ośrodku pomocy społecznej; może to "
+        "zrobić także członek rodziny.",
+        Level.GMINA, "#827717", ("uzaleznienia", "przemoc", "rodzina"), icon="◎",
+    ),
+    T.POLICJA: TypeInfo(
+        T.POLICJA, "Jednostka policji", "Jednostki policji", ("KPP", "KMP", "KP"),
+        "Interwencja, gdy dzieje się przemoc lub grozi niebezpieczeństwo; przyjmuje zawiadomienia "
+        "i zakłada Niebieską Kartę.",
+        "Każdy.",
+        "W nagłej sytuacji dzwoń pod 112. Zawiadomienie można złożyć na każdym komisariacie, także poza "
+        "miejscem zamieszkania.",
+        Level.NONE, "#37474f", ("przemoc",), icon="⚑",
+    ),
+    T.NGO: TypeInfo(
+        T.NGO, "Organizacja pozarządowa", "Organizacje pozarządowe", ("NGO",),
+        "Fundacja lub stowarzyszenie: poradnictwo, grupy wsparcia, pomoc rzeczowa, zajęcia — zależnie "
+        "od organizacji.",
+        "Zależnie od organizacji; zwykle każdy potrzebujący.",
+        "Skontaktuj się z organizacją bezpośrednio; pomoc jest zwykle bezpłatna.",
+        Level.NONE, "#795548", ("pomoc-spoleczna", "ekonomia-spoleczna"), icon="♣",
     ),
     T.OTHER: TypeInfo(
         T.OTHER, "Inna jednostka", "Inne jednostki", (),
         "Inna jednostka wsparcia społecznego.", "Zależnie od jednostki.",
         "Skontaktuj się z jednostką.", Level.NONE, "#555555", (),
+        icon="○",
     ),
 }
 
@@ -297,6 +375,16 @@ _LABEL_RULES: tuple[tuple[str, InstitutionType], ...] = (
     ("ochotnicze hufce pracy", T.OHP),
     ("regionalny osrodek polityki spolecznej", T.ROPS),
     ("agencja zatrudnienia", T.AGENCJA),
+    ("klub samopomocy", T.KLUB_SAMOPOMOCY),
+    ("punkt konsultacyjny", T.PUNKT_KONSULTACYJNY),
+    ("punkt informacyjno-konsultacyjny", T.PUNKT_KONSULTACYJNY),
+    ("komisja rozwiazywania problemow alkoholowych", T.GKRPA),
+    ("komisariat policji", T.POLICJA),
+    ("komenda powiatowa policji", T.POLICJA),
+    ("komenda miejska policji", T.POLICJA),
+    ("posterunek policji", T.POLICJA),
+    ("fundacja", T.NGO),           # last: a foundation's DPS or WTZ is named by the phrases above
+    ("stowarzyszenie", T.NGO),
 )
 
 
@@ -352,3 +440,8 @@ PRECISION_LABELS = {
     Precision.GMINA: "gmina (przybliżenie)",
     Precision.POWIAT: "powiat (przybliżenie)",
 }
+
+
+def codes_where(flag: str) -> tuple[str, ...]:
+    """Type codes whose TypeInfo has `flag` set (needs_referral, nearby, reintegration), in TYPES order."""
+    return tuple(code.value for code, type_info in TYPES.items() if getattr(type_info, flag))

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from catalog.models import Institution
 from catalog.settings import Settings
-from catalog.types import PRECISION_LABELS, InstitutionType, Precision, info
+from catalog.types import PRECISION_LABELS, TYPES, InstitutionType, Precision, codes_where, info
 from geo import assign, boundaries, offline, teryt
 from geo.address import MAX_INPUT, ParsedAddress, parse_address
 from geo.geocoder import Geocoder
@@ -25,20 +25,17 @@ from geo.offline import GeoResult
 from geo.text import fold
 
 T = InstitutionType
-NEARBY_TYPES = ("cis", "kis", "zaz", "wtz", "ps")
+NEARBY_TYPES = codes_where("nearby")
 _POINT_RE = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
 _TERYT_RE = re.compile(r"^\s*(\d{6,7})\s*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")   # never part of a place; a NUL would reach the geocoder cache
 _RADII_KM = (25.0, 75.0, 250.0, None)
 _INACTIVE = ("closed",)
 ROLE_LABELS = {
-    "ops": "Ośrodek pomocy społecznej w Twojej gminie",
-    "cus": "Centrum usług społecznych w Twojej gminie",
-    "pcpr": "Powiatowe centrum pomocy rodzinie",
+    **{code.value: ti.competent_label for code, ti in TYPES.items() if ti.competent_label},
+    # Not a type: a city's MOPS doing the PCPR's tasks.
     "pcpr-city": "Miejski ośrodek pomocy społecznej — zadania powiatowego centrum pomocy rodzinie "
                  "(miasto na prawach powiatu)",
-    "pup": "Powiatowy urząd pracy",
-    "owes": "Ośrodek wsparcia ekonomii społecznej dla Twojego subregionu",
 }
 
 

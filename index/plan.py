@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from catalog.types import TYPES
 from index import analysis
 from index.documents import TEXT_FIELDS
 from index.query import AllOf, AnyOf, Const, Fuzzy, MatchAll, Node, Prefix, SomeOf, Term, WithOptional
@@ -28,7 +29,10 @@ FUZZY_FIELDS = ("name", "place", "other")
 SYNONYM_SCORE = 2.0           # a synonym's type match counts like a good single-word match, no more
 # Added to every match of these types: the first-contact offices of a place come first among
 # otherwise similar matches (GUIDE §1: "the competent office first").
-TYPE_PRIORS: tuple[tuple[tuple[str, ...], float], ...] = ((("ops", "cus"), 1.0), (("pcpr", "pup"), 0.5))
+TYPE_PRIORS: tuple[tuple[tuple[str, ...], float], ...] = tuple(
+    (tuple(code.value for code, ti in TYPES.items() if ti.search_boost == boost), boost)
+    for boost in sorted({ti.search_boost for ti in TYPES.values() if ti.search_boost > 0}, reverse=True)
+)
 
 
 class Vocabulary(Protocol):

@@ -36,7 +36,7 @@ from sqlmodel import Session, select
 from catalog.db import session_scope
 from catalog.models import Institution
 from catalog.settings import REFERENCE_DATA_DIR, Settings, load
-from catalog.types import TYPES, InstitutionType, Precision, Status, info
+from catalog.types import TYPES, InstitutionType, Precision, Status, codes_where, info
 from webapp import assets
 
 POWIATY_GEOJSON = REFERENCE_DATA_DIR / "boundaries" / "powiaty.geojson"
@@ -45,8 +45,7 @@ APPROXIMATE = {Precision.POSTCODE.value, Precision.LOCALITY.value, Precision.GMI
 # Radius (m) of the uncertainty circle on the small map for an approximate point.
 UNCERTAINTY_M = {Precision.POSTCODE.value: 2000, Precision.LOCALITY.value: 3000, Precision.GMINA.value: 8000}
 COVERAGE_KEY = "brak-reintegracji"   # "powiaty bez CIS/KIS/ZAZ/WTZ"
-COVERAGE_TYPES = (InstitutionType.CIS.value, InstitutionType.KIS.value, InstitutionType.ZAZ.value,
-                  InstitutionType.WTZ.value)
+COVERAGE_TYPES = codes_where("reintegration")
 TYPE_ORDER: list[str] = [t.value for t in TYPES]
 DEFAULT_TITLE = "Mapa Wsparcia"
 APPROXIMATE_LABEL = "położenie przybliżone"
@@ -109,7 +108,8 @@ class Legend(MacroElement):
 
 def _legend_html(types_present: list[str], choropleth: dict | None) -> str:
     items = "".join(
-        f'<li><span class="dot" style="background:{info(code).colour}"></span>{escape(info(code).label)}</li>'
+        f'<li><span class="dot" style="background:{info(code).colour}"></span>'
+        f'<span aria-hidden="true">{info(code).icon}</span> {escape(info(code).label)}</li>'
         for code in types_present
     )
     items += '<li><span class="dot approx"></span>położenie przybliżone</li>'

@@ -28,12 +28,26 @@ _TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
     (_T.WTZ.value, r"\bwarsztat\w* terapii zajeciowej\b"),
     (_T.PUP.value, r"\burzad\w* pracy\b"),
     (_T.OWES.value, r"\bosrod\w* wsparcia ekonomii spolecznej\b"),
+)
+# Units that are often part of, or run by, one of the above: they win only when nothing above is named
+# or when they are attached to it ("Punkt … działający przy GOPS"). Earlier groups beat later ones.
+_ATTACHED_PATTERNS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (
+        (_T.KLUB_SAMOPOMOCY.value, r"\bklub\w* samopomocy\b"),
+        (_T.PUNKT_KONSULTACYJNY.value, (r"\bpu\w?nkt\w* (?:\w+ )?(?:konsult|konsylt|wsparcia|informac\w*[ ,-]*"
+                                       r"(?:i |- )?(?:wsparcia|konsult))|\bkonsultacyjn\w* punkt\w*")),
+        (_T.GKRPA.value, (r"\bkomisj\w* (?:[\w.]+ ){0,3}?rozwiazywania problemow alkoholow\w*|\bg?krpa\b"
+                         r"|\bkomisj\w* alkoholow\w*")),
+        (_T.POLICJA.value, r"\b(?:komisariat\w*|komend\w*(?: \w+)?|posterun\w*) policji\b"),
+    ),
+    ((_T.NGO.value, r"\bfundacj\w*\b|\bstowarzyszen\w*\b"),),
     # Units catalog/types.py has no code for: named so the row is "other", not the list's kind.
-    (_T.OTHER.value, (r"\bklub\w* samopomocy\b|\bpolicj\w*\b|\bkomisariat\w*\b|\bpunkt\w* (?:konsultac|informac|"
-                     r"pomocy|wsparcia)\w*|\bkomisj\w* rozwiazywania\b|\bgkrpa\b|\bzesp\w* interdyscyplinarn\w*|"
-                     r"\bporadni\w*\b|\bfundacj\w*\b|\bstowarzyszen\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*")),
+    ((_T.OTHER.value, (r"\bpolicj\w*\b|\bpunkt\w* (?:informac|pomocy|wsparcia)\w*|\bkomisj\w* rozwiazywania\b"
+                      r"|\bzesp\w* interdyscyplinarn\w*|\bporadni\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*")),),
 )
 _COMPILED_TYPES = tuple((code, re.compile(pattern)) for code, pattern in _TYPE_PATTERNS)
+_COMPILED_ATTACHED = tuple(tuple((code, re.compile(pattern)) for code, pattern in group)
+                           for group in _ATTACHED_PATTERNS)
 
 
 _RELATION = re.compile(r"\b(?:przy|dzialajac\w*|w strukturach|prowadzon\w*)\b")
@@ -42,26 +56,30 @@ _RELATION = re.compile(r"\b(?:przy|dzialajac\w*|w strukturach|prowadzon\w*)\b")
 def classify(text: str | None) -> str | None:
     """The institution type a name (or a section heading) states, or None when it states none.
 
-    The earliest known type wins ("PCPR (Ośrodek Interwencji Kryzysowej)" is a PCPR). A unit without a
-    code of its own ("Punkt konsultacyjny", "Fundacja") wins only when nothing else is named or it is
-    attached to the other unit ("Punkt … działający przy GOPS"); "Bonifraterska Fundacja … Dom Pomocy
-    Społecznej" is a DPS."""
+    The earliest main type wins ("PCPR (Ośrodek Interwencji Kryzysowej)" is a PCPR). A unit that is
+    usually part of another ("Punkt konsultacyjny", "Fundacja", "Komisariat Policji") wins only when no
+    main type is named or it is attached to it ("Punkt … działający przy GOPS"); "Bonifraterska Fundacja
+    … Dom Pomocy Społecznej" is a DPS."""
     folded = fold(text or "")
-    specific: tuple[int, str] | None = None
-    other: int | None = None
-    for code, pattern in _COMPILED_TYPES:
-        match = pattern.search(folded)
-        if not match:
+    specific = _earliest(_COMPILED_TYPES, folded)
+    for group in _COMPILED_ATTACHED:
+        found = _earliest(group, folded)
+        if found is None:
             continue
-        if code == _T.OTHER.value:
-            other = match.start()
-        elif specific is None or match.start() < specific[0]:
-            specific = (match.start(), code)
-    if specific is None:
-        return _T.OTHER.value if other is not None else None
-    if other is not None and other < specific[0] and _RELATION.search(folded, other, specific[0]):
-        return _T.OTHER.value
-    return specific[1]
+        if specific is None:
+            return found[1]
+        if found[0] < specific[0] and _RELATION.search(folded, found[0], specific[0]):
+            return found[1]
+    return specific[1] if specific else None
+
+
+def _earliest(patterns: tuple[tuple[str, re.Pattern[str]], ...], folded: str) -> tuple[int, str] | None:
+    best: tuple[int, str] | None = None
+    for code, pattern in patterns:
+        match = pattern.search(folded)
+        if match and (best is None or match.start() < best[0]):
+            best = (match.start(), code)
+    return best
 
 
 # DPS types (ustawa o pomocy społecznej, art. 56) and the short-term stay; folded, spaces removed, so
