@@ -108,7 +108,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_once(settings) -> dict:
-    from scrapers.pipeline import scrape
+    from orchestration.pipeline import scrape
 
     stamps: list[float] = []
     started = time.perf_counter()

@@ -1,15 +1,15 @@
-"""`wsparcie status`, `wsparcie export`, `wsparcie init-db`."""
+"""`wsparcie export`, `wsparcie init-db`, and the source status report (`wsparcie status` is assembled in
+orchestration.stages_cli, which adds the geo and coverage parts)."""
 from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
 import click
-from sqlmodel import func, select
+from sqlmodel import select
 
 from catalog import settings as settings_mod
 from catalog.db import session_scope, upgrade
@@ -59,73 +59,6 @@ def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-@click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.option("--geo", is_flag=True, help="Geocoding quality: precision counts, missing TERYT, disagreements.")
-@click.option("--coverage", is_flag=True, help="Counts per type and województwo against national figures.")
-def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
-    """Last run per source, counts and errors. Exits 1 when the last run of any source failed."""
-    settings = settings_mod.load()
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        report: dict[str, Any] = {"sources": source_status(session)}
-        for src in report["sources"]:   # why a run was degraded, and what the cleaning cut (catalog.clean)
-            if src["last_run"] is not None:
-                run = session.get(ScrapeRun, src["last_run"]["id"])
-                src["last_run"].update(degraded=list(run.degraded or []), notes=len(run.notes or []),
-                                       note_samples=list(run.notes or [])[:5])
-        report["institutions"] = session.exec(select(func.count()).select_from(Institution)).one()
-        report["demo_institutions"] = session.exec(
-            select(func.count()).select_from(Institution).where(Institution.is_demo == True)
-        ).one()
-        if geo:
-            from geo import quality
-
-            report["geo"] = quality.report(session)
-        if coverage:
-            from catalog import coverage as coverage_mod
-
-            report["coverage"] = coverage_mod.report(session)
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        _print_status(report)
-        if geo:
-            from geo import quality
-
-            click.echo(quality.format_report(report["geo"]))
-        if coverage:
-            from catalog import coverage as coverage_mod
-
-            click.echo(coverage_mod.format_report(report["coverage"]))
-    failed = [s for s in report["sources"] if s["last_run"] and s["last_run"]["status"] != "ok"]
-    sys.exit(1 if failed else 0)
-
-
-def _print_status(report: dict[str, Any]) -> None:
-    click.echo(f"institutions: {report['institutions']} (demo placeholders: {report['demo_institutions']})")
-    if not report["sources"]:
-        click.echo("no source has run yet: `wsparcie ingest` or `wsparcie load-demo`")
-    for s in report["sources"]:
-        run = s["last_run"]
-        if run is None:
-            click.echo(f"{s['source']:<14} never run")
-            continue
-        click.echo(
-            f"{s['source']:<14} {run['status']:<11} run #{run['id']} {run['started_at'][:19]}  "
-            f"in={run['in']} new={run['new']} changed={run['changed']} unchanged={run['unchanged']} "
-            f"missing={run['missing']} errors={run['errors']}  last success: {s['last_success_at'] or '—'}"
-            f"  data date: {s['data_date'] or '—'}"
-        )
-        if run["message"]:
-            click.echo(f"{'':<14} {run['message']}")
-        for err in run["error_samples"]:
-            click.echo(f"{'':<14} {err.get('where', '?')}: {err.get('message', '')}")
-        if run.get("notes"):
-            click.echo(f"{'':<14} {run['notes']} cleaning note(s), e.g. "
-                       + "; ".join(f"{n.get('where', '?')}: {n.get('message', '')}" for n in run["note_samples"][:3]))
-
-
 def export_rows(session, modified_after: datetime | None = None) -> Iterator[dict[str, Any]]:
     query = select(Institution).order_by(Institution.id)
     if modified_after is not None:
@@ -161,4 +94,4 @@ def export_cmd(fmt: str, output: str, modified_after: datetime | None) -> None:
                                               else v for k, v in row.items()}))
 
 
-commands = [init_db_cmd, status_cmd, export_cmd]
+commands = [init_db_cmd, export_cmd]

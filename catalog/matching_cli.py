@@ -1,8 +1,7 @@
-"""`wsparcie explain-merge ID` and `wsparcie unmerge SOURCE_RECORD_ID`: why source records were merged into
-one institution (and where the sources disagree), and how to undo one such decision.
-
-After an unmerge (or its undo) the affected institutions go through the pipeline's later stages (geo
-enrich, search index update), so TERYT and search agree with the catalog."""
+"""`wsparcie explain-merge ID`, and the catalog side of `wsparcie unmerge SOURCE_RECORD_ID`: why source
+records were merged into one institution (and where the sources disagree), and how to undo one such
+decision. The unmerge command itself (which then re-runs the geo and index stages for the affected
+institutions) is in orchestration.stages_cli."""
 from __future__ import annotations
 
 import json
@@ -24,7 +23,6 @@ from catalog.models import (
     utcnow,
 )
 from catalog.settings import Settings, load
-from scrapers.pipeline import RunSummary, later_stages
 
 METHOD_LABELS = {
     "new": "pierwszy rekord (utworzył instytucję)",
@@ -207,40 +205,4 @@ def explain_merge_cmd(institution_id: int, as_json: bool) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else format_explanation(data))
 
 
-@click.command("unmerge")
-@click.argument("source_record_id", type=int)
-@click.option("--undo", is_flag=True, help="Cofnij wcześniejsze odłączenie tego rekordu.")
-def unmerge_cmd(source_record_id: int, undo: bool) -> None:
-    """Detach one source record into its own institution (reverses a merge); --undo puts it back."""
-    settings = load()
-    upgrade(settings.database_url)
-    with session_scope(settings.database_url) as session:
-        if undo:
-            removed, target = undo_unmerge(session, settings, source_record_id)
-            affected = [removed, target]
-            message = (f"Rekord #{source_record_id} wrócił do instytucji {target}; "
-                       f"usunięto instytucję {removed} utworzoną przy odłączeniu.")
-        else:
-            old_id, new_id = unmerge(session, settings, source_record_id)
-            affected = [old_id, new_id]
-            message = f"Rekord #{source_record_id} odłączono od instytucji {old_id}; utworzono instytucję {new_id}."
-    click.echo(message)
-    _refresh(settings, affected)
-
-
-def _refresh(settings: Settings, institution_ids: list[int]) -> None:
-    """Geo enrich and index update for the affected institutions (a removed id leaves the index);
-    a failed stage is reported with a non-zero exit, the catalog change stays."""
-    summaries: list[RunSummary] = []
-    later_stages(settings, sorted(institution_ids), summaries)
-    failed = [s for s in summaries if not s.ok]
-    for summary in failed:
-        click.echo(f"Etap {summary.source.removeprefix('stage:')} nie powiódł się: {summary.message}", err=True)
-    if failed:
-        ids = ",".join(map(str, sorted(institution_ids)))
-        raise click.ClickException(
-            f"Zmianę zapisano w katalogu, ale nie odświeżono położenia (TERYT) lub wyszukiwarki dla instytucji "
-            f"{ids}. Usuń przyczynę błędu; wyszukiwarkę odświeży `wsparcie reindex --ids {ids}`.")
-
-
-commands = [explain_merge_cmd, unmerge_cmd]
+commands = [explain_merge_cmd]

@@ -13,7 +13,7 @@
   than real change explains (see degraded_fields), those removals are withheld for the run, which is
   marked degraded (MergeStats.degraded, ScrapeRun.degraded); everything else in the run still applies.
 
-The caller owns the transaction: a failed run is rolled back as a whole (see scrapers.pipeline)."""
+The caller owns the transaction: a failed run is rolled back as a whole (see orchestration.pipeline)."""
 from __future__ import annotations
 
 import json

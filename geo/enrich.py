@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from catalog import coverage
+from geo import coverage
 from catalog.models import FieldProvenance, Institution, utcnow
 from catalog.phones import normalise_phones
 from catalog.settings import REFERENCE_DATA_DIR, Settings

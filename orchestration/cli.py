@@ -1,22 +1,31 @@
-"""The `wsparcie` command. Each package contributes its own commands through a module-level
-`commands` list in `<package>/cli.py`; this file only assembles them."""
+"""The `wsparcie` command: every package's commands, imported explicitly (a broken module fails the whole
+CLI loudly instead of hiding its commands)."""
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 
 import click
 
-COMMAND_MODULES = (
-    "catalog.cli",            # status, export, init-db
-    "catalog.matching_cli",   # explain-merge, unmerge
-    "scrapers.cli",           # scrape, ingest, load-demo
-    "scrapers.documents.cli", # parse-document
-    "scrapers.import_document",  # import-document
-    "geo.cli",                # resolve
-    "index.cli",              # search, reindex
-    "webapp.serve_cli",       # serve
+from catalog import cli as catalog_cli
+from catalog import matching_cli
+from geo import cli as geo_cli
+from index import cli as index_cli
+from orchestration import ingest_cli, stages_cli
+from orchestration import import_document as import_document_cli
+from scrapers.documents import cli as documents_cli
+from webapp import serve_cli
+
+COMMAND_GROUPS: tuple[list[click.Command], ...] = (
+    catalog_cli.commands,          # init-db, export
+    matching_cli.commands,         # explain-merge
+    stages_cli.commands,           # status (with --geo/--coverage), unmerge
+    ingest_cli.commands,           # scrape, ingest, reparse, load-demo, start
+    documents_cli.commands,        # parse-document
+    import_document_cli.commands,  # import-document
+    geo_cli.commands,              # resolve
+    index_cli.commands,            # search, reindex
+    serve_cli.commands,            # serve
 )
 
 
@@ -32,19 +41,14 @@ def cli(verbose: bool) -> None:
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
-def _register() -> None:
-    # Every module must import: a broken one fails the whole CLI loudly instead of hiding its commands.
-    for module_name in COMMAND_MODULES:
-        for command in importlib.import_module(module_name).commands:
-            cli.add_command(command)
-
-
-_register()
+for _group in COMMAND_GROUPS:
+    for _command in _group:
+        cli.add_command(_command)
 
 
 def main() -> None:
     cli()
 
 
-if __name__ == "__main__":   # `python -m webapp.cli ...` (used for the background ingest)
+if __name__ == "__main__":   # `python -m orchestration.cli ...` (used for the background ingest)
     main()

@@ -27,7 +27,7 @@ from catalog.records import FetchResult, SourceItem
 from catalog.settings import REFERENCE_DATA_DIR, Settings
 from catalog.types import InstitutionType, Precision
 from geo import teryt
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.base import SourceMeta
 from scrapers.official_list_config import CONFIGS as LIST_CONFIGS
 from scrapers.official_list_config import ListConfig
@@ -183,7 +183,7 @@ def load_bundled_documents(settings: Settings) -> list[pipeline.RunSummary]:
     """Import every bundled document as a run of its configured source, through the same path as
     `wsparcie import-document` (the caller holds the ingest lock). The provenance URL is the office's
     document URL where it was recorded with the file, else the bundled copy itself."""
-    from scrapers.import_document import run_document
+    from orchestration.import_document import run_document
 
     summaries = []
     for cfg, path in bundled_documents():
@@ -248,7 +248,7 @@ def start_background_ingest(settings: Settings) -> subprocess.Popen | None:
     log.info("registries reachable: live ingest started in the background (log: %s)", log_path)
     with open(log_path, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "ingest", "--no-progress"],
+            [sys.executable, "-m", "orchestration.cli", "ingest", "--no-progress"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ),
         )
 

@@ -20,7 +20,7 @@ from catalog import settings as settings_mod
 from catalog.db import session_scope, upgrade
 from catalog.models import ChangeLog
 from catalog.settings import Settings
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.documents.registers import KINDS
 from scrapers.official_list import DocumentAdapter
 

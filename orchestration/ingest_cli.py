@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import click
 
 from catalog import settings as settings_mod
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.registry import ADAPTERS, GROUPS
 
 log = logging.getLogger("wsparcie")
@@ -113,7 +113,7 @@ def ingest_cmd(as_json: bool, no_progress: bool) -> None:
 @click.option("--if-empty", is_flag=True, help="Only when the catalog holds no institutions yet.")
 def load_demo_cmd(if_empty: bool) -> None:
     """Load the bundled demo snapshot (real RJPS captures + labelled placeholders per gmina/powiat)."""
-    from scrapers import demo
+    from orchestration import demo
 
     settings = settings_mod.load()
     loaded = demo.load_demo(settings, only_if_empty=if_empty)
@@ -130,7 +130,7 @@ def load_demo_cmd(if_empty: bool) -> None:
 def start_cmd(ctx: click.Context, host: str, port: int, offline: bool) -> None:
     """Set up and serve: upgrade the DB, load the demo snapshot when the catalog is empty, start a live
     ingest in the background when the registries are reachable, then serve the site."""
-    from scrapers import demo
+    from orchestration import demo
 
     settings = settings_mod.load()
     loaded = demo.load_demo(settings, only_if_empty=True)

@@ -267,7 +267,7 @@ PLACEHOLDER_REPLACEMENT_MIN = 100
 
 
 def _replace_placeholders(session, result) -> list[int]:
-    from scrapers.demo import purge_placeholders
+    from orchestration.demo import purge_placeholders
 
     counts: dict[str, int] = {}
     for item in result.items:

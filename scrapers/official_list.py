@@ -3,7 +3,7 @@
 One path for every such document, whoever brings it: the configured per-office sources
 (scrapers.official_list_config, fetched from the office's site), the operator's
 `wsparcie import-document` of a hand-downloaded file, and the offline snapshot's bundled copies
-(scrapers.demo). Each turns `parse_register` rows into SourceItems with:
+(orchestration.demo). Each turns `parse_register` rows into SourceItems with:
 
 * the row's own type (a mixed list yields OPS, PCPR, OIK… each as itself);
 * per-field raw strings (the document's cells) plus the document URL, its sha256 and as-of date;

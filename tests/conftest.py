@@ -92,7 +92,7 @@ def postgres_url(postgres_server, monkeypatch, data_dir) -> str:
 @pytest.fixture(scope="session")
 def demo_snapshot(tmp_path_factory) -> Path:
     """A data dir with the demo snapshot loaded once per session (loading takes a while)."""
-    from scrapers import demo
+    from orchestration import demo
 
     path = tmp_path_factory.mktemp("demo") / "var"
     env = {"WSPARCIE_DATA_DIR": str(path)}

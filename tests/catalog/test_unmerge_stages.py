@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from catalog import merge
 from catalog.db import session_scope, upgrade
-from catalog.matching_cli import unmerge_cmd
+from orchestration.stages_cli import unmerge_cmd
 from catalog.merge import apply_fetch
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem

@@ -68,7 +68,7 @@ def test_empty_register_exits_1(tmp_path):
 
 
 def test_registered_on_the_wsparcie_command():
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     result = CliRunner().invoke(cli, ["parse-document", str(FIXTURES / "kis_register.csv"), "--kind", "kis",
                                       "--json", "--today", "2024-06-01"])

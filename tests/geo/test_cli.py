@@ -2,7 +2,7 @@ import json
 
 from click.testing import CliRunner
 
-from webapp.cli import cli
+from orchestration.cli import cli
 
 
 def test_resolve_command(session, geo_settings, add):

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from catalog import settings as settings_mod
 from catalog.db import upgrade
 from index import store
-from webapp.cli import cli
+from orchestration.cli import cli
 
 
 def invoke(*args: str):

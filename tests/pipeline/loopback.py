@@ -67,12 +67,12 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "webapp.cli", *args], cwd=REPO, env=env,
+    return subprocess.Popen([sys.executable, "-m", "orchestration.cli", *args], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "webapp.cli", *args], check=False, cwd=REPO, env=env,
+    return subprocess.run([sys.executable, "-m", "orchestration.cli", *args], check=False, cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 

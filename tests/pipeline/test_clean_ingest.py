@@ -15,7 +15,7 @@ from catalog import settings as settings_mod
 from catalog.clean import INVISIBLE
 from catalog.db import session_scope
 from catalog.models import FieldProvenance, Institution, RawCapture, ScrapeRun, SourceRecord
-from webapp.cli import cli
+from orchestration.cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "registries" / "samples" / "rjps"
 LISTING = "/RJPS/WJ/wyszukiwanie/zaladujDane.do"

@@ -1,7 +1,7 @@
 """kill -9 of a real `wsparcie scrape` in the merge, geo and index stages, then a normal rerun: every
 merged institution is enriched and searchable (finding 8: 0 of 2000 were, after a successful rerun).
 
-The kill lands deterministically through the WSPARCIE_PAUSE_AT hook (scrapers.pipeline.pause_point):
+The kill lands deterministically through the WSPARCIE_PAUSE_AT hook (orchestration.pipeline.pause_point):
 the process announces the point with a file and waits there until it is killed."""
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def test_stages_catch_up_on_postgresql(httpserver, postgres_url, data_dir, monke
     """A run that merged and enriched but died before its index stage, then a run that changes
     nothing: on PostgreSQL too, the index finds the leftover work itself."""
     from catalog import settings as settings_mod
-    from scrapers import pipeline
+    from orchestration import pipeline
 
     rjps = lb.LoopbackRjps(httpserver, SECOND[:40])
     monkeypatch.setenv("RJPS_BASE_URL", rjps.base_url)

@@ -14,7 +14,7 @@ from werkzeug import Response
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
-from webapp.cli import cli
+from orchestration.cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "registries" / "samples" / "rjps"
 LISTING = "/RJPS/WJ/wyszukiwanie/zaladujDane.do"

@@ -12,9 +12,9 @@ from catalog.db import session_scope
 from catalog.models import ChangeLog, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
 from geo import teryt
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.base import SourceMeta
-from webapp.cli import cli
+from orchestration.cli import cli
 
 
 class StaticAdapter:
@@ -119,7 +119,7 @@ def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
 
 
 def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
-    from scrapers import demo
+    from orchestration import demo
 
     s = settings_mod.load()
     items = [SourceItem(source="rjps", source_key=str(5000 + n), fields={"name": f"Jednostka {n}", "type": "dps"})
@@ -132,7 +132,7 @@ def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
 
 
 def test_coverage_report_does_not_count_placeholders(demo_data_dir):
-    from catalog import coverage
+    from geo import coverage
 
     s = settings_mod.load()
     rows = _institutions(s)
@@ -172,7 +172,7 @@ def test_rjps_target_groups_are_searchable_and_filterable(demo_data_dir):
 
 
 def test_a_unit_with_an_rjps_id_and_no_coordinates_gets_its_rjps_2022_point(data_dir):
-    from catalog import coverage
+    from geo import coverage
 
     s = settings_mod.load()
     lat, lon = coverage.rjps_point("4266")

@@ -15,7 +15,7 @@ from sqlmodel import func, select
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import ChangeLog, FieldProvenance, Institution, RawCapture, ScrapeRun, SourceRecord
-from webapp.cli import cli
+from orchestration.cli import cli
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "registries" / "real" / "wojewoda"
 KP = [REAL / "kujawsko-pomorskie" / f"dps_wolne_miejsca_{d}.xls" for d in ("2026-06-20", "2026-07-05", "2026-08-05")]

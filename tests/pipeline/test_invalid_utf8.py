@@ -13,7 +13,7 @@ from werkzeug import Response
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import Institution, SourceRecord
-from scrapers import pipeline
+from orchestration import pipeline
 
 _spec = importlib.util.spec_from_file_location("pipeline_loopback", Path(__file__).with_name("loopback.py"))
 lb = importlib.util.module_from_spec(_spec)

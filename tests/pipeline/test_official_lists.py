@@ -15,7 +15,7 @@ from catalog import priority
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import Institution, SourceRecord
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.official_list import institution_key, resolve_gmina, resolve_powiat
 from scrapers.official_list_config import CONFIGS
 from scrapers.registry import ADAPTERS, GROUPS, expand
@@ -132,7 +132,7 @@ def test_places_are_one_dated_observation_across_sources():
 def test_a_list_without_addresses_is_placed_by_name_within_its_powiat(data_dir):
     from click.testing import CliRunner
 
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     sheet = REAL / "kujawsko-pomorskie" / "dps_wolne_miejsca_2026-08-05.xls"
     result = CliRunner().invoke(cli, ["import-document", str(sheet), "--kind", "dps", "--source", "dps-04"])

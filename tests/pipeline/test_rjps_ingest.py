@@ -13,7 +13,7 @@ from werkzeug import Response
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import ChangeLog, FieldProvenance, Institution, RawCapture, ScrapeRun, SourceRecord
-from webapp.cli import cli
+from orchestration.cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "registries" / "samples" / "rjps"
 LISTING = "/RJPS/WJ/wyszukiwanie/zaladujDane.do"
@@ -204,7 +204,7 @@ def test_export_jsonl_and_csv(rjps):
 
 
 def test_interrupted_run_is_recorded_and_resumed_without_refetching(rjps, httpserver):
-    from scrapers import pipeline
+    from orchestration import pipeline
     from scrapers.rjps import RjpsAdapter
 
     s = settings_mod.load()

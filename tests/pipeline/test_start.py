@@ -21,7 +21,7 @@ def test_start_serves_demo_snapshot_offline(demo_data_dir):
     port = _free_port()
     env = {**os.environ, "WSPARCIE_DATA_DIR": str(demo_data_dir), "WSPARCIE_OFFLINE": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "webapp.cli", "start", "--port", str(port)],
+        [sys.executable, "-m", "orchestration.cli", "start", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

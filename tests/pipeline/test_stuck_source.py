@@ -12,7 +12,7 @@ from sqlmodel import select
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import Institution, ScrapeRun, SourceRecord
-from scrapers import pipeline
+from orchestration import pipeline
 
 
 def _load(name: str, path: Path):

@@ -1,4 +1,4 @@
-"""RJPS through the real pipeline (scrapers.pipeline.run_adapter -> catalog.merge) on a real SQLite file."""
+"""RJPS through the real pipeline (orchestration.pipeline.run_adapter -> catalog.merge) on a real SQLite file."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from catalog.db import session_scope
 from catalog.models import Institution, RawCapture, ScrapeRun, SourceRecord
-from scrapers.pipeline import run_adapter
+from orchestration.pipeline import run_adapter
 from scrapers.rjps import DEMO_REPLAY_DIR, RjpsAdapter
 from tests.scrapers.conftest import REAL_FRAGMENTS, real_listing_entries, serve_fragment, serve_listing
 

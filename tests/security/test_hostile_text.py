@@ -128,7 +128,7 @@ def hostile(tmp_path_factory):
     from waitress.server import create_server
 
     from webapp import create_app
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     data_dir = tmp_path_factory.mktemp("hostile")
     tiles = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)

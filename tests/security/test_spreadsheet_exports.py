@@ -97,7 +97,7 @@ def test_powiat_csv(client):
 
 
 def test_cli_export_csv(settings, hostile_catalog):
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     result = CliRunner().invoke(cli, ["export", "--format", "csv"])
     assert result.exit_code == 0, result.output

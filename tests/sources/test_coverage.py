@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from catalog.coverage import format_report, report
+from geo.coverage import format_report, report
 from catalog.db import get_engine
 from catalog.models import Institution
 from geo import teryt
@@ -54,7 +54,7 @@ def test_counts_against_national_figures_and_gaps(session):
 def test_status_coverage_command(session):
     from click.testing import CliRunner
 
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     result = CliRunner().invoke(cli, ["status", "--coverage"])
     assert result.exit_code == 0, result.output

@@ -14,9 +14,9 @@ from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
 from catalog.records import FetchResult, SourceItem
-from scrapers import pipeline
+from orchestration import pipeline
 from scrapers.base import SourceMeta
-from scrapers.import_document import import_document
+from orchestration.import_document import import_document
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "registries" / "real" / "wojewoda"
 

@@ -13,7 +13,7 @@ from scrapers.cis_kis_config import CONFIGS
 
 
 def test_group_alias_runs_every_voivodeship_in_isolation(env, serve, fixture_bytes):
-    from webapp.cli import cli
+    from orchestration.cli import cli
 
     f = lambda name: fixture_bytes("cis_kis", name)
     serve(CONFIGS["20"].landing_paths[0], f("20_rejestr.html"))

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 
 from catalog.db import get_engine
 from catalog.models import Institution, SourceRecord
-from scrapers.pipeline import scrape
+from orchestration.pipeline import scrape
 from scrapers.pup import LIST_PATH
 
 

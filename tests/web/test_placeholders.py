@@ -17,7 +17,7 @@ from catalog.records import FetchResult
 from catalog.settings import Settings
 from catalog.types import InstitutionType, Precision
 from geo import teryt
-from scrapers import demo
+from orchestration import demo
 
 CHOROSZCZ = "200201"   # gmina with a real CIS and WTZ in the sample catalog, but no real OPS
 

@@ -28,7 +28,7 @@ def test_serve_command_serves_pages_on_loopback(tmp_path):
     env = {**os.environ, "WSPARCIE_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from webapp.cli import main; main()", "serve", "--port", str(port)],
+        [sys.executable, "-c", "from orchestration.cli import main; main()", "serve", "--port", str(port)],
         cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

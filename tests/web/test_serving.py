@@ -58,7 +58,7 @@ def served(data_dir: Path, log: Path, *args: str) -> Iterator[tuple[str, subproc
     env.pop("INDEX_DIR", None)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "serve", "--port", str(port), *args],
+            [sys.executable, "-m", "orchestration.cli", "serve", "--port", str(port), *args],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
