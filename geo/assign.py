@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from catalog.types import Precision
 from geo import boundaries, gazetteer, offline, teryt
-from geo.address import ParsedAddress
+from catalog.address import ParsedAddress
 
 TOLERANCE_KM = 2.0
 PRECISE = {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}

@@ -21,6 +21,13 @@ def _point(text: str | None) -> tuple[float, float] | None:
 
 
 def _print(res: Resolution) -> None:
+    if res.place is None:       # ambiguous name: list the choices with the query that selects each
+        click.echo("Którą miejscowość masz na myśli?")
+        for alt in res.alternatives:
+            d = alt.to_dict()
+            click.echo(f"  - {d['label']}: gmina {d['gmina']}, {d['powiat']}, woj. {d['wojewodztwo']} "
+                       f"→ „{d['query']}”")
+        return
     place = res.place.to_dict()
     click.echo(f"Miejsce: {place['label']} ({place['precision_label']})")
     click.echo(f"  gmina: {place['gmina']} ({place['gmina_kind']}), TERYT {place['gmina_id6']}")

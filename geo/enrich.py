@@ -25,7 +25,7 @@ from catalog.settings import REFERENCE_DATA_DIR, Settings
 from catalog.types import Precision
 from geo import assign as assign_mod
 from geo import boundaries, offline
-from geo.address import ParsedAddress, parse_address
+from catalog.address import ParsedAddress, parse_address
 from geo.geocoder import Geocoder
 from geo.nominatim import NAME as NOMINATIM
 

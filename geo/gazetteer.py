@@ -17,7 +17,7 @@ from pathlib import Path
 
 from catalog.settings import REFERENCE_DATA_DIR
 from geo import boundaries, teryt
-from geo.text import fold
+from catalog.text import fold
 
 GAZETTEER_DIR = REFERENCE_DATA_DIR / "gazetteer"
 POSTCODE_POINTS_FILE = GAZETTEER_DIR / "kody_pocztowe_punkty.csv.gz"

@@ -13,7 +13,7 @@ from geopy.geocoders import Nominatim
 from catalog.settings import Settings
 from catalog.types import Precision
 from geo import boundaries
-from geo.address import ParsedAddress
+from catalog.address import ParsedAddress
 from geo.offline import GeoResult
 
 log = logging.getLogger(__name__)

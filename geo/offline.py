@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from catalog.types import Precision
 from geo import boundaries, gazetteer, teryt
-from geo.address import ParsedAddress
-from geo.text import fold
+from catalog.address import ParsedAddress
+from catalog.text import fold
 
 PRECISION_RANK = {p.value: i for i, p in enumerate(Precision)}
 

@@ -3,8 +3,13 @@ and województwo, the competent units in the catalog (OPS/CUS of the gmina, PCPR
 MOPS/MOPR in a city with powiat rights, the PUP and the OWES serving the powiat) and the nearest
 CIS/KIS/ZAZ/WTZ/PS with distances.
 
-A name shared by places in several gminy is not decided silently: a postal code or województwo hint picks
-the candidate; otherwise the town / most populous place wins and the others are in `alternatives`.
+A place name is looked up among every locality of the SIMC register (geo.localities). A name shared by
+places in several gminy is not decided silently: qualifiers (a postal code, "gmina X", "powiat X", the
+województwo, "koło X") pick the candidate; otherwise the Resolution has no place, is `ambiguous`, and
+`alternatives` holds the choices (geo.localities.CHOICE_ORDER), each with a query string selecting it.
+A single town among villages of its name (or one ten times larger than its namesakes) is taken, and its
+namesakes are still in `alternatives`. A city district (Warszawa's dzielnice, the delegatury of Kraków,
+Łódź, Poznań, Wrocław) resolves to its city and keeps the district.
 """
 from __future__ import annotations
 
@@ -18,11 +23,11 @@ from sqlmodel import Session, select
 from catalog.models import Institution
 from catalog.settings import Settings
 from catalog.types import PRECISION_LABELS, TYPES, InstitutionType, Precision, codes_where, info
-from geo import assign, boundaries, offline, teryt
-from geo.address import MAX_INPUT, ParsedAddress, parse_address
+from geo import assign, boundaries, localities, offline, teryt
+from catalog.address import MAX_INPUT, ParsedAddress, parse_address
 from geo.geocoder import Geocoder
 from geo.offline import GeoResult
-from geo.text import fold
+from catalog.text import fold
 
 T = InstitutionType
 NEARBY_TYPES = codes_where("nearby")
@@ -48,15 +53,23 @@ class Place:
     gmina_id6: str | None
     powiat_code: str | None
     woj_code: str | None
+    simc: str | None = None             # the SIMC locality, when the place is one
+    locality: str | None = None         # its name ("Nowa Wieś")
+    locality_kind: str | None = None    # "wieś", "miasto", "część miejscowości"...
+    district_code: str | None = None    # TERC unit of a city district ("1465058")
+    district: str | None = None         # "Mokotów", "Nowa Huta"
+    query: str | None = None            # a query string that selects exactly this place
 
     def to_dict(self) -> dict[str, Any]:
         names = teryt.names_for(self.gmina_id6, self.powiat_code, self.woj_code)
         return {
             "label": self.label, "lat": self.lat, "lon": self.lon, "precision": self.precision,
             "precision_label": PRECISION_LABELS.get(Precision(self.precision), self.precision),
+            "simc": self.simc, "locality": self.locality, "locality_kind": self.locality_kind,
+            "district_code": self.district_code, "district": self.district,
             "gmina_id6": self.gmina_id6, "gmina": names["gmina"], "gmina_kind": names["gmina_kind"],
             "powiat_code": self.powiat_code, "powiat": names["powiat_label"],
-            "woj_code": self.woj_code, "wojewodztwo": names["wojewodztwo"],
+            "woj_code": self.woj_code, "wojewodztwo": names["wojewodztwo"], "query": self.query,
         }
 
 
@@ -75,16 +88,24 @@ class Nearby:
 
 @dataclass
 class Resolution:
-    place: Place
+    place: Place | None                 # None when the name is ambiguous: see alternatives
     competent: list[Competent] = field(default_factory=list)
     nearby: list[Nearby] = field(default_factory=list)
     alternatives: list[Place] = field(default_factory=list)
     query: str | None = None
 
+    @property
+    def ambiguous(self) -> bool:
+        """Several places fit and nothing said which: the choices are the question to ask."""
+        return self.place is None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "query": self.query,
-            "place": self.place.to_dict(),
+            "ambiguous": self.ambiguous,
+            "question": "Którą miejscowość masz na myśli?" if self.ambiguous else None,
+            "choice_order": localities.CHOICE_ORDER if self.ambiguous else None,
+            "place": self.place.to_dict() if self.place else None,
             "alternatives": [p.to_dict() for p in self.alternatives],
             "competent": [{"role": c.role, "role_label": c.role_label, "institution": institution_dict(c.institution)}
                           for c in self.competent],
@@ -139,7 +160,52 @@ def _label(addr: ParsedAddress, result: GeoResult | None) -> str:
     return ", ".join(p for p in parts if p) or (result.label if result and result.label else addr.raw)
 
 
-def _locate_text(session: Session, settings: Settings, text: str) -> tuple[Place, list[Place]] | None:
+def _locality_place(loc: localities.Locality, label: str | None = None) -> Place | None:
+    """A SIMC locality as a place: a part of a village stands for its parent ("Zalesie, część wsi Wola")."""
+    g = teryt.gmina(loc.gmina_id6)
+    if g is None:
+        return None
+    d = teryt.district(loc.district_code)
+    parent = localities.parent_of(loc) if loc.is_part else None
+    if label is None:
+        label = loc.name if d is None or loc.kind in ("95", "98") else f"{loc.name} ({d.name})"
+        if d is not None and loc.kind in ("95", "98"):
+            city = teryt.gmina(d.city_id6)
+            label = f"{city.name if city else ''} – {d.name}" if d.kind == "delegatura" else f"Warszawa – {d.name}"
+        elif parent is not None and fold(parent.name) != fold(loc.name):
+            label = f"{loc.name} ({loc.kind_label}: {parent.name})"
+    precision = Precision.LOCALITY.value if loc.place_level_point else Precision.GMINA.value
+    return Place(label, loc.lat, loc.lon, precision, g.id6, g.powiat_code, g.woj_code, loc.simc, loc.name,
+                 loc.kind_label, d.teryt7 if d else None, d.name if d else None, localities.selector(loc))
+
+
+def _locate_locality(text: str) -> tuple[Place | None, list[Place]] | None:
+    """A place name (with qualifiers) among every SIMC locality; None when the text is an address or no
+    locality has that name (the address path then tries gminy, postal codes, the gazetteer layers)."""
+    q = localities.parse_query(text)
+    match = localities.find(q) if q else None
+    if match is None or not match.choices:
+        return None
+    places = [p for p in (_locality_place(c) for c in match.choices) if p is not None]
+    if match.chosen is None:
+        return None, places
+    chosen = _locality_place(match.chosen, _query_label(q, match.chosen))
+    if chosen is None:
+        return None
+    return chosen, [p for p in places if p.simc != chosen.simc and p.gmina_id6 != chosen.gmina_id6]
+
+
+def _query_label(q: localities.PlaceQuery | None, loc: localities.Locality) -> str | None:
+    """'16-060 Zabłudów' keeps the postal code the user typed; other labels come from the locality."""
+    if q is None or not q.postal_code or loc.district_code:
+        return None
+    return f"{q.postal_code} {loc.name}"
+
+
+def _locate_text(session: Session, settings: Settings, text: str) -> tuple[Place | None, list[Place]] | None:
+    found = _locate_locality(text)
+    if found is not None:
+        return found
     addr = parse_address(text)
     cands = offline.candidates(addr)
     assigned = assign.assign(addr)
@@ -166,7 +232,8 @@ def _locate_text(session: Session, settings: Settings, text: str) -> tuple[Place
 
 
 def locate(session: Session, settings: Settings, text: str | None = None,
-           point: tuple[float, float] | None = None) -> tuple[Place, list[Place]] | None:
+           point: tuple[float, float] | None = None) -> tuple[Place | None, list[Place]] | None:
+    """The place (None when ambiguous) and its alternatives; None when nothing is known of the input."""
     if point is None and text:
         match = _POINT_RE.match(text)
         if match:
@@ -181,10 +248,19 @@ def locate(session: Session, settings: Settings, text: str | None = None,
         g = teryt.gmina(id6)
         if g is None:
             return None
-        # A point given by the user is exact, whatever it was picked from.
-        return Place(f"{lat:.5f}, {lon:.5f}", lat, lon, Precision.ADDRESS.value, g.id6, g.powiat_code,
-                     g.woj_code), []
+        return _point_place(lat, lon, g), []
     return _locate_text(session, settings, text or "")
+
+
+def _point_place(lat: float, lon: float, g: teryt.Gmina) -> Place:
+    """A shared location named by its gmina and the nearest locality in it ("Moczary, gmina Ustrzyki
+    Dolne"), never by raw coordinates. A point given by the user is exact, whatever it was picked from.
+    No district is set: without district polygons the nearest district centre is a guess, and the
+    district decides Warszawa's OPS."""
+    loc = localities.nearest(lat, lon, g.id6)
+    label = f"{loc.name}, gmina {g.name}" if loc else f"gmina {g.name}"
+    return Place(label, lat, lon, Precision.ADDRESS.value, g.id6, g.powiat_code, g.woj_code,
+                 loc.simc if loc else None, loc.name if loc else None, loc.kind_label if loc else None)
 
 
 # --- who is responsible --------------------------------------------------------------------------------------
@@ -211,7 +287,11 @@ def _powiat_units(session: Session, kind: str, powiat_code: str) -> list[Institu
     return rows
 
 
-def _ops(session: Session, gmina_id6: str) -> list[Competent]:
+def _ops(session: Session, gmina_id6: str, district_code: str | None = None) -> list[Competent]:
+    # In Warszawa each dzielnica has its own OPS ("Ośrodek Pomocy Społecznej Dzielnicy Mokotów"): a record
+    # filed under the district's unit code (1465xx) is the competent one; without one, the city's.
+    if district_code and district_code[6:] == "8" and (own := _ops(session, district_code[:6])):
+        return own
     query = _active(select(Institution).where(Institution.type.in_((T.OPS.value, T.CUS.value)))
                     .where(Institution.gmina_id6 == gmina_id6))
     rows = session.exec(query.order_by(Institution.parent_id.is_not(None), Institution.id)).all()
@@ -249,7 +329,7 @@ def _owes(session: Session, place: Place) -> list[Competent]:
 
 
 def competent_units(session: Session, place: Place) -> list[Competent]:
-    out = _ops(session, place.gmina_id6) if place.gmina_id6 else []
+    out = _ops(session, place.gmina_id6, place.district_code) if place.gmina_id6 else []
     if place.powiat_code:
         out += _pcpr(session, place, list(out))
         out += [Competent("pup", ROLE_LABELS["pup"], u)
@@ -291,6 +371,8 @@ def resolve(session: Session, settings: Settings, text: str | None = None,
     if located is None:
         return None
     place, alternatives = located
+    if place is None:       # ambiguous: the choices are the answer, nothing is picked
+        return Resolution(None, [], [], alternatives, text)
     return Resolution(place, competent_units(session, place),
                       nearby_units(session, place.lat, place.lon, tuple(nearby_types), nearby_limit),
                       alternatives, text)

@@ -129,3 +129,46 @@ def names_for(gmina_id6: str | None = None, powiat_code: str | None = None, woj_
         "powiat_label": p.label if p else None,
         "wojewodztwo": w.name if w else None,
     }
+
+
+# --- districts of the five cities split into TERC units (Warszawa's dzielnice, the delegatury) -------------
+
+TERC_FILE = TERYT_DIR / "TERC_2026-01-01_full.csv"
+DISTRICT_KINDS = {"8": "dzielnica", "9": "delegatura"}
+
+
+@dataclass(frozen=True)
+class District:
+    teryt7: str        # "1465058" (RODZ 8 dzielnica m.st. Warszawy, 9 delegatura)
+    name: str          # "Mokotów", "Nowa Huta" (without the city's prefix)
+    full_name: str     # TERC's NAZWA: "Mokotów", "Kraków-Nowa Huta"
+    kind: str          # "dzielnica" / "delegatura"
+    city_id6: str      # the city gmina the district is part of: "146501"
+
+    @property
+    def id6(self) -> str:
+        return self.teryt7[:6]
+
+
+@lru_cache(maxsize=1)
+def districts() -> dict[str, District]:
+    """District units (id6 -> District) of Warszawa, Kraków, Łódź, Poznań and Wrocław, from TERC 2026.
+    They are not gminy (the city is), so gminy() does not list them."""
+    out: dict[str, District] = {}
+    with TERC_FILE.open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh, delimiter=";"):
+            if r["RODZ"] not in DISTRICT_KINDS:
+                continue
+            code = r["WOJ"] + r["POW"] + r["GMI"] + r["RODZ"]
+            city = next((g for g in gminy(r["WOJ"] + r["POW"]) if g.kind_code == "1"), None)
+            if city is None:
+                continue
+            prefix = f"{city.name}-"
+            short = r["NAZWA"].removeprefix(prefix)
+            out[code[:6]] = District(code, short, r["NAZWA"], DISTRICT_KINDS[r["RODZ"]], city.id6)
+    return out
+
+
+def district(code: str | None) -> District | None:
+    """A district by its 6- or 7-digit TERC code."""
+    return districts().get((code or "")[:6])

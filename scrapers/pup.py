@@ -19,7 +19,7 @@ from catalog.settings import expected_min as settings_expected_min
 from catalog.slug import slug
 from catalog.types import InstitutionType
 from catalog.voivodeships import voivodeships
-from geo.address import parse_address
+from catalog.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.documents.textfix import decode_text
 from scrapers.service_area import fold, resolve_powiaty

@@ -25,7 +25,7 @@ from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import REPO_ROOT, Settings, expected_min
 from catalog.types import InstitutionType, type_from_label
-from geo.address import parse_address
+from catalog.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.http import FetchError, HttpClient, Response, json_body
 from scrapers.replay import ReplayWriter
@@ -187,7 +187,7 @@ def _update_date(node: Tag) -> tuple[str | None, date | None]:
 
 def split_address(line1: str, line2: str) -> dict[str, str]:
     """'16-060 Zabłudów' + 'ul. Rynek 8' -> postal_code, locality, street, building (+ flat), through the
-    project's one Polish address parser (geo.address)."""
+    project's one Polish address parser (catalog.address)."""
     line1, line2 = _clean(line1), _clean(line2)
     parsed = parse_address(", ".join(p for p in (line2, line1) if p))
     return {k: v for k in ("postal_code", "locality", "street", "building", "flat")

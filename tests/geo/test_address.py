@@ -1,6 +1,6 @@
 import pytest
 
-from geo.address import normalise_postal_code, parse_address
+from catalog.address import normalise_postal_code, parse_address
 
 CASES = [
     # raw, street, building, flat, postal_code, locality

@@ -1,4 +1,4 @@
-from geo.address import parse_address
+from catalog.address import parse_address
 from geo.assign import assign, seat_names
 
 

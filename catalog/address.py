@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from geo import teryt
-from geo.text import fold
+from catalog.text import fold
+from catalog.voivodeships import voivodeships
 
 POSTAL_RE = re.compile(r"(?<!\d)(\d{2})\s?[-‐–]\s?(\d{3})(?!\d)")
 _PREFIXES = {
@@ -134,7 +134,7 @@ def _apply_hint(seg: str, out: ParsedAddress) -> bool:
 
 @lru_cache(maxsize=1)
 def _wojewodztwa() -> frozenset[str]:
-    return frozenset(fold(w.name) for w in teryt.wojewodztwa())
+    return frozenset(fold(w.name) for w in voivodeships())
 
 
 def _is_wojewodztwo(seg: str) -> bool:
