@@ -75,9 +75,9 @@ def home():
     if gdzie or point:
         resolution = lookup.resolve(session(), settings(), text=None if point else gdzie, point=point)
         ctx["resolution"] = resolution
-        if resolution is not None and resolution.place.lat is not None:
+        if resolution is not None and resolution.place is not None and resolution.place.lat is not None:
             near = (resolution.place.lat, resolution.place.lon)
-        elif not point:
+        elif not point and resolution is None:       # an ambiguous name shows its choices instead
             ctx["message"] = (f"Nie znaleźliśmy miejsca „{gdzie}”. Wpisz nazwę miejscowości, kod pocztowy "
                               "(np. 15-950) albo adres.")
     f = pq.Filters(q=q, types=types_for_need(need))
