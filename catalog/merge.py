@@ -479,3 +479,38 @@ def _log(session: Session, institution_id: int, kind: str, field_name: str | Non
 def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
     """The item's fields as plain JSON values (dates as ISO strings), empty values dropped."""
     return {k: json.loads(text) for k, v in fields.items() if (text := encode(v)) is not None}
+
+
+def apply_values(
+    session: Session, institution: Institution, source: str, source_key: str, values: dict[str, Any], *,
+    observed_on: date, now: datetime | None = None, settings: Settings | None = None,
+) -> set[str]:
+    """One non-register source's values for some fields of one known institution (a verified user report:
+    source "user-report", key the report's id). Values are cleaned like any source's, written as that
+    source's provenance (a previous value of the same key is superseded, never deleted) and the institution's
+    fields re-chosen by catalog.priority, logged in ChangeLog. Returns the fields whose value changed.
+    A None value withdraws this key's value for the field. The caller owns the transaction."""
+    now = now or utcnow()
+    changed: set[str] = set()
+    for name, raw in values.items():
+        if name not in INSTITUTION_DATA_FIELDS or name in ("name", "type"):
+            raise ValueError(f"not a correctable field: {name}")
+        value, _notes = clean.clean_value(raw, name) if raw is not None else (None, [])
+        text = encode(value)
+        row = session.exec(select(FieldProvenance).where(
+            FieldProvenance.institution_id == institution.id, FieldProvenance.field == name,
+            FieldProvenance.source == source, FieldProvenance.source_key == source_key,
+            FieldProvenance.current())).first()
+        if row is not None and row.value == text:
+            continue
+        if row is not None:
+            row.superseded_at = now
+            session.flush()   # the current-row unique index must see the old row ended first
+        if text is not None:
+            session.add(FieldProvenance(institution_id=institution.id, field=name, source=source,
+                                        source_key=source_key, value=text, first_seen=now, last_seen=now,
+                                        source_updated_at=observed_on))
+        changed.add(name)
+    session.flush()
+    _recompute(session, institution, changed, source, None, now, settings or load())
+    return changed

@@ -14,8 +14,10 @@ from catalog.models import PLACES_FIELDS
 # The wojewodas' own lists (DPS registers, ŚDS and OPS lists) are official like the CIS/KIS registers; they
 # rank after RJPS for contacts (RJPS is refreshed by the units themselves) but before the other sources.
 OFFICIAL_LISTS = ("dps", "sds", "ops", "list")
-LEGAL_FIRST = ("cis-kis", *OFFICIAL_LISTS, "owes", "pup", "rjps", "demo")
-CONTACT_FIRST = ("rjps", *OFFICIAL_LISTS, "pup", "owes", "cis-kis", "demo")
+# "user-report": a resident's correction an operator verified (catalog/reports.py). It is the newest word on
+# contacts; on legal facts the registers still speak first.
+LEGAL_FIRST = ("cis-kis", *OFFICIAL_LISTS, "user-report", "owes", "pup", "rjps", "demo")
+CONTACT_FIRST = ("user-report", "rjps", *OFFICIAL_LISTS, "pup", "owes", "cis-kis", "demo")
 
 _LEGAL_FIELDS = {
     "status", "valid_from", "valid_until", "decision_number", "decision_date", "register_number",

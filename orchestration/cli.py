@@ -8,7 +8,7 @@ import sys
 import click
 
 from catalog import cli as catalog_cli
-from catalog import matching_cli
+from catalog import matching_cli, reports_cli
 from geo import cli as geo_cli
 from index import cli as index_cli
 from orchestration import ingest_cli, stages_cli
@@ -19,6 +19,7 @@ from webapp import serve_cli
 COMMAND_GROUPS: tuple[list[click.Command], ...] = (
     catalog_cli.commands,          # init-db, export
     matching_cli.commands,         # explain-merge
+    reports_cli.commands,          # reports list|show|resolve|reject
     stages_cli.commands,           # status (with --geo/--coverage), unmerge
     ingest_cli.commands,           # scrape, ingest, reparse, load-demo, start
     documents_cli.commands,        # parse-document
