@@ -109,7 +109,7 @@ def make_docx(data: list[list[str]]) -> bytes:
             table.cell(r, c).text = label
     for row in data:
         cells = table.add_row().cells
-        for cell, value in zip(cells, row):
+        for cell, value in zip(cells, row, strict=False):
             cell.text = value
     table.cell(0, 3).merge(table.cell(0, 4))
     table.cell(0, 5).merge(table.cell(0, 6))
