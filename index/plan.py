@@ -93,8 +93,8 @@ def build_plan(text: str, vocab: Vocabulary, fold_map: dict[str, list[str]]) -> 
     soft = [is_soft(a) for a in alternatives]
     groups, soft = _apply_synonyms(groups, alternatives, soft)
     relaxed = SomeOf(tuple(groups)) if len(groups) > 1 else None
-    required = [g for g, s in zip(groups, soft) if not s]
-    optional = tuple(g for g, s in zip(groups, soft) if s)
+    required = [g for g, s in zip(groups, soft, strict=False) if not s]
+    optional = tuple(g for g, s in zip(groups, soft, strict=False) if s)
     if not required:                      # only generic words: they are all there is to match
         required, optional = list(optional), ()
     node = required[0] if len(required) == 1 else AllOf(tuple(required))
