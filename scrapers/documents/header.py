@@ -75,17 +75,17 @@ _ROMAN_OR_NUMBER = re.compile(r"(?:[IVXLC]{1,5}|\d{1,2})\.?", re.IGNORECASE)
 
 def is_numbering_row(row: Row, above: Row) -> bool:
     """A row under the header that numbers columns (1 2 3 or I II III), repeating merged labels elsewhere."""
-    numbered = [cell for cell, parent in zip(row, above) if cell and cell != parent]
+    numbered = [cell for cell, parent in zip(row, above, strict=False) if cell and cell != parent]
     return len(numbered) >= 2 and all(_ROMAN_OR_NUMBER.fullmatch(cell) for cell in numbered)
 
 
 def _continues_header(parent: Row, child: Row) -> bool:
     if any(_DATA_LIKE.search(cell) for cell in child) or child == parent or not any(child):
         return False
-    merged = any(a and a == b for a, b in pairwise(parent)) or any(a and a == b for a, b in zip(parent, child))
+    merged = any(a and a == b for a, b in pairwise(parent)) or any(a and a == b for a, b in zip(parent, child, strict=False))
     if not merged:
         return False
-    differing = [c for p, c in zip(parent, child) if c and c != p]
+    differing = [c for p, c in zip(parent, child, strict=False) if c and c != p]
     if not differing or any(len(c) > 60 or re.fullmatch(r"[\d.\s]+", c) for c in differing):
         return False
     # Child labels are short words ("nazwa", "NIP", "z dnia"); most of them name a field.
