@@ -69,8 +69,8 @@ def _expand(table, tolerance: float = 3.0) -> Table:
     xs = sorted({cell[0] for cell in table.cells})
     tops = sorted({cell[1] for cell in table.cells})
     grid = [["" for _ in xs] for _ in tops]
-    for row, row_texts in zip(table.rows, texts):
-        for bbox, text in zip(row.cells, row_texts):
+    for row, row_texts in zip(table.rows, texts, strict=False):
+        for bbox, text in zip(row.cells, row_texts, strict=False):
             if bbox is None:
                 continue
             x0, top, x1, bottom = bbox
