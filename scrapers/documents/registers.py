@@ -241,7 +241,7 @@ def _enumerated(cell: str) -> list[str]:
     if len(marks) < 2 or [int(m.group(1)) for m in marks] != list(range(1, len(marks) + 1)) or marks[0].start() > 0:
         return []
     ends = [m.start() for m in marks[1:]] + [len(cell)]
-    return [cell[m.end():end].strip() for m, end in zip(marks, ends)]
+    return [cell[m.end():end].strip() for m, end in zip(marks, ends, strict=True)]
 
 
 def _split_enumerated(row: Row, header: Header) -> list[Row]:
@@ -290,7 +290,7 @@ def _not_an_institution(row: Row, header: Header) -> bool:
 
 def _cells(row: Row, header: Header) -> dict[str, str]:
     cells: dict[str, str] = {}
-    for field_name, value in zip(header.fields, row):
+    for field_name, value in zip(header.fields, row, strict=False):
         if field_name and value and field_name not in cells:
             cells[field_name] = value
     return cells
@@ -333,7 +333,7 @@ def build_row(row: Row, header: Header, kind: str, today: date, row_number: int,
     if col.NAME not in cells and col.NAME_ADDRESS not in cells and cells.get(col.ADDRESS):
         cells[col.NAME_ADDRESS] = cells.pop(col.ADDRESS)   # "Adres ŚDS oraz filii" holds the name too
     result = RegisterRow(kind=kind, row_number=row_number, source_rows=[row_number])
-    result.raw = {label or f"kolumna {i + 1}": value for i, (label, value) in enumerate(zip(header.labels, row))}
+    result.raw = {label or f"kolumna {i + 1}": value for i, (label, value) in enumerate(zip(header.labels, row, strict=False))}
     contact = _Contact()
     _fill_name(result, cells, contact)
     _fill_operator(result, cells)
