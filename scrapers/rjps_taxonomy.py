@@ -21,7 +21,7 @@ _TABLE: dict[str, tuple[int | None, ...]] = {
 SUBCATEGORIES: dict[int, tuple[str, str]] = {
     sub_id: (group, service)
     for service, row in _TABLE.items()
-    for group, sub_id in zip(_GROUPS, row)
+    for group, sub_id in zip(_GROUPS, row, strict=False)
     if sub_id is not None
 }
 
