@@ -231,7 +231,7 @@ def test_kujawsko_pomorskie_months_same_homes_different_free_places(kp_months):
     assert [(r.name, r.street, r.powiat_name) for r in june] == [(r.name, r.street, r.powiat_name) for r in july] \
         == [(r.name, r.street, r.powiat_name) for r in august]
     assert [r.as_of for r in (june[0], july[0], august[0])] == [date(2026, 5, 31), date(2026, 6, 30), date(2026, 6, 30)]
-    changed = [(a.name, a.places_free, b.places_free) for a, b in zip(june, july) if a.places_free != b.places_free]
+    changed = [(a.name, a.places_free, b.places_free) for a, b in zip(june, july, strict=True) if a.places_free != b.places_free]
     assert ("Dom Pomocy Społecznej w Zakrzewie", 0, 1) in changed and len(changed) >= 5
     assert [r.places_total for r in june] == [r.places_total for r in july]
 
