@@ -16,12 +16,12 @@ from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
 from catalog.slug import slug
+from catalog.text import fold_spaces as fold
 from catalog.types import InstitutionType
 from catalog.voivodeships import voivodeships
 from scrapers.base import SourceMeta
 from scrapers.documents import Table, UnreadableDocument, read_tables
 from scrapers.documents.dates import parse_date
-from scrapers.service_area import fold, resolve_powiaty
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,7 @@ class OwesAdapter:
                 result.errors.append({"where": f"OWES województwo {n} ({woj})", "message": str(exc)})
                 continue
             for row in rows:
-                item, warnings = row_to_item(row, woj, capture_id)
-                result.errors.extend({"where": f"OWES {item.fields['name']}", "message": w} for w in warnings)
+                item = row_to_item(row, woj, capture_id)
                 result.items.append(item)
                 result.listed_keys.add(item.source_key)
         if not result.items:
@@ -126,12 +125,11 @@ def _map_headers(headers: list[str]) -> dict[int, str]:
 
 def _records(table: Table) -> list[dict]:
     """Rows under the first row that maps a name column -> dicts field -> text, plus '_raw' (header -> text)."""
-    for start, header in enumerate(table):
-        mapping = _map_headers(header)
-        if "name" in mapping.values():
-            break
-    else:
+    found = next(((i, row, _map_headers(row)) for i, row in enumerate(table)
+                  if "name" in _map_headers(row).values()), None)
+    if found is None:
         return []
+    start, header, mapping = found
     out = []
     for row in table[start + 1:]:
         record = {name: row[i].strip() for i, name in mapping.items() if i < len(row) and row[i].strip()}
@@ -146,10 +144,10 @@ def _split_list(text: str | None) -> list[str]:
     return [part.strip(" ,.") for part in re.split(r"\s*(?:\n|;|\|)\s*", text or "") if part.strip(" ,.")]
 
 
-def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem, list[str]]:
-    """One list row -> SourceItem; warnings for powiat names that did not resolve."""
+def row_to_item(row: dict, woj: str, capture_id: int | None) -> SourceItem:
+    """One list row -> SourceItem; the service area stays the names the list gives (geo.units resolves
+    them before the merge and reports those that do not resolve)."""
     area_text = row.get("area") or row.get("subregion") or ""
-    codes, unresolved = resolve_powiaty(area_text, woj)
     subregion = _subregion_name(row)
     operator = row.get("operator_name") or ""
     fields = {
@@ -158,7 +156,6 @@ def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem
         "type_raw": "OWES",
         "operator_name": operator or None,
         "partners": [{"name": p, "role": "partner"} for p in _split_list(row.get("partners"))],
-        "service_area": codes,
         "decision_number": row.get("decision_number"),
         "decision_date": parse_date(row.get("decision_date")),
         "woj_teryt": woj,
@@ -170,10 +167,10 @@ def row_to_item(row: dict, woj: str, capture_id: int | None) -> tuple[SourceItem
         "email": row.get("email"),
         "www": row.get("www"),
     }
-    key = f"{woj}:{slug(operator or row['name'])}:{slug(subregion) or '-'.join(codes) or slug(area_text)}"
+    key = f"{woj}:{slug(operator or row['name'])}:{slug(subregion) or slug(area_text)}"
     raw = {k: v for k, v in row["_raw"].items() if k}
-    warnings = [f"unknown powiat {name!r} in the service area (województwo {woj})" for name in unresolved]
-    return SourceItem(source="owes", source_key=key, fields=fields, raw=raw, capture_id=capture_id), warnings
+    return SourceItem(source="owes", source_key=key, fields=fields, raw=raw, capture_id=capture_id,
+                      units={"service_area": area_text})
 
 
 def _subregion_name(row: dict) -> str:
