@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 
-class InstitutionType(str, enum.Enum):
+class InstitutionType(enum.StrEnum):
     OPS = "ops"            # ośrodek pomocy społecznej (OPS/MOPS/GOPS/MGOPS, MOPR)
     CUS = "cus"            # centrum usług społecznych
     PCPR = "pcpr"          # powiatowe centrum pomocy rodzinie
@@ -38,7 +38,7 @@ class InstitutionType(str, enum.Enum):
     OTHER = "other"
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     GMINA = "gmina"
     POWIAT = "powiat"
     SUBREGION = "subregion"
@@ -405,7 +405,7 @@ def type_from_label(label: str | None) -> InstitutionType:
     return T.OTHER
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     CLOSED = "closed"
@@ -420,7 +420,7 @@ STATUS_LABELS = {
 }
 
 
-class Precision(str, enum.Enum):
+class Precision(enum.StrEnum):
     """How precise a point is, best first."""
     SOURCE = "source"        # coordinates given by the registry itself
     ADDRESS = "address"      # building-level geocode
