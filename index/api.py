@@ -174,7 +174,8 @@ def check(settings: Settings) -> None:
 
 # --- validation ------------------------------------------------------------------------------------
 
-def _validate(query: SearchQuery) -> None:
+def validate(query: SearchQuery) -> None:
+    """Raise QueryError (Polish message) for a query no backend answers."""
     if query.sort not in ("relevance", "distance"):
         raise QueryError("Nieznany sposób sortowania. Wybierz trafność albo odległość.")
     if query.page < 1 or not 1 <= query.per_page <= MAX_PER_PAGE:
@@ -229,7 +230,7 @@ def _distance(match: Match, near: tuple[float, float]) -> float | None:
 
 def search(settings: Settings, query: SearchQuery) -> SearchResult:
     """Ranked, filtered, faceted results; raises QueryError with a Polish message for bad input."""
-    _validate(query)
+    validate(query)
     engine = _engine(settings)
     reader = engine.reader
     plan = build_plan(query.text or "", reader, engine.fold_map)
@@ -258,6 +259,50 @@ def search(settings: Settings, query: SearchQuery) -> SearchResult:
         hits, total, _cached_facets(engine, node, filters), query.page, query.per_page,
         " ".join(notes) or None, engine.backend,
     )
+
+
+MAX_LOCATED = 20_000   # the most points one map shows (the whole catalog today is ~12 000 located)
+
+
+@dataclass(frozen=True)
+class Point:
+    id: int
+    lat: float
+    lon: float
+
+
+@dataclass
+class Located:
+    """Every located match of a query (for the map): `total` located matches, `points` up to the cap."""
+    total: int
+    points: list[Point]
+    note: str | None = None
+    backend: str = field(default=DEFAULT_BACKEND, repr=False)
+
+
+def locate(settings: Settings, query: SearchQuery, cap: int = MAX_LOCATED) -> Located:
+    """The ids and points of all located matches of `query` (the same matches `search` counts, without
+    ranking or paging); at most `cap` of them, best first. The map draws exactly these."""
+    validate(query)
+    engine = _engine(settings)
+    reader = engine.reader
+    plan = build_plan(query.text or "", reader, engine.fold_map)
+    filters = _filters(query)
+    box = bbox(*query.near, query.radius_km) if query.near and query.radius_km else (-90.0, 90.0, -180.0, 180.0)
+    boxed = Filters(filters.values, box)
+    notes = [NOTE_TRUNCATED] if len(query.text or "") > MAX_QUERY_CHARS else []
+    node = plan.node
+    # The same relaxation `search` applies: when no institution matches every word, the closest ones.
+    if (plan.relaxed is not None and reader.top(node, filters, 1, 0, False)[0] == 0
+            and reader.top(plan.relaxed, filters, 1, 0, False)[0]):
+        node = plan.relaxed
+        notes.append(NOTE_PARTIAL)
+    matches = reader.located(node, boxed, MAX_DISTANCE_CANDIDATES if query.radius_km else cap)
+    points = [Point(doc_id, m.lat, m.lon) for m, doc_id in zip(matches, reader.ids(matches))
+              if m.lat is not None and m.lon is not None
+              and (not query.radius_km or haversine_km(*query.near, m.lat, m.lon) <= query.radius_km)]
+    total = len(points) if query.radius_km else reader.top(node, boxed, 1, 0, False)[0]
+    return Located(total, points[:cap], " ".join(notes) or None, engine.backend)
 
 
 _LEVEL_RANK = {Level.GMINA: 0, Level.POWIAT: 1}

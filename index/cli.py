@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from catalog import db
 from catalog.settings import load
 from catalog.types import info
-from index import api
+from index import api, params
 
 
 @contextmanager
@@ -72,13 +72,15 @@ def _search(query, types, target_groups, woj, powiat, gmina, status, near, radiu
             per_page, show_facets, as_json) -> None:
     settings = load()
     point = _point(near)
-    request = api.SearchQuery(
-        text=query, types=tuple(types), target_groups=tuple(target_groups), woj=woj, powiat=powiat,
-        gmina=gmina, status=status, near=point, radius_km=radius_km,
-        sort=sort or ("distance" if point and not query.strip() else "relevance"), page=page, per_page=per_page,
-    )
+    # The same parser as the pages and the API (index.params), so a filter means the same everywhere.
+    raw = {"q": [query], "type": list(types), "target_group": list(target_groups), "woj": [woj or ""],
+           "powiat": [powiat or ""], "gmina": [gmina or ""], "status": [status or ""],
+           "near": [f"{point[0]},{point[1]}" if point else ""],
+           "radius_km": ["" if radius_km is None else str(radius_km)],
+           "sort": [sort or ("distance" if point and not query.strip() else "relevance")],
+           "page": [str(page)], "per_page": [str(per_page)]}
     try:
-        result = api.search(settings, request)
+        result = api.search(settings, params.parse(raw))
     except api.QueryError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

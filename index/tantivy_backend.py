@@ -224,6 +224,11 @@ class Reader:
             for (score, address), lat, lon in zip(result.hits, lats, lons)
         ]
 
+    def ids(self, matches: list[Match]) -> list[int]:
+        """Institution ids of these matches from the fast field (no stored document read: the map
+        asks for thousands)."""
+        return [int(v) for v in self.searcher.fast_field_values("id", [m.handle for m in matches])]
+
     def stored(self, matches: list[Match]) -> list[tuple[int, dict]]:
         out = []
         for match in matches:

@@ -237,6 +237,10 @@ class Reader:
                 out.append(Match(float(hit.score or 0.0), hit.docnum, stored.get("lat"), stored.get("lon")))
             return out
 
+    def ids(self, matches: list[Match]) -> list[int]:
+        with self.lock:
+            return [int(self.searcher.stored_fields(m.handle)["id"]) for m in matches]
+
     def stored(self, matches: list[Match]) -> list[tuple[int, dict]]:
         with self.lock:
             out = []

@@ -1,4 +1,6 @@
-"""Flask application factory: settings from the environment, schema upgrade, blueprints, hardening."""
+"""Flask application factory: settings from the environment, blueprints (one per area), error
+handlers, hardening. It never migrates the catalog: `wsparcie init-db`/`upgrade`, and `serve` before
+its workers fork, do (a web process that upgraded would race the others at start)."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +12,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from catalog import db
+from catalog import db as catalog_db
 from catalog.settings import REPO_ROOT, Settings, load
 
 log = logging.getLogger(__name__)
@@ -30,7 +32,7 @@ def prepare_data_dir(settings: Settings) -> None:
             path.chmod(0o700)
     except OSError as error:
         log.warning("cannot make the data dir %s private: %s", path, error)
-    db.protect(settings.database_url)
+    catalog_db.protect(settings.database_url)
 
 
 def secret_key(settings: Settings) -> str:
@@ -96,12 +98,28 @@ def _https_config() -> dict[str, Any]:
     }
 
 
-def _register_api(app: Flask) -> None:
-    from webapp import api
+def _register_blueprints(app: Flask) -> None:
+    from webapp import api, views_info, views_map, views_powiat, views_public
     from webapp.security import csrf
 
-    app.register_blueprint(api.bp)
+    for module in (views_public, views_powiat, views_map, views_info, api):
+        app.register_blueprint(module.bp)
     csrf.exempt(api.bp)   # read-only JSON, no cookies-based state to protect
+    views_map.init_app(app)
+
+
+def _shared_context() -> dict[str, Any]:
+    from webapp import db as web_db
+    from webapp import lookup, page_queries
+
+    def demo() -> bool:   # lazily: error pages may render without a working DB
+        try:
+            return page_queries.has_demo(web_db.session())
+        except Exception:
+            log.exception("demo check failed")
+            return False
+
+    return {"is_demo_catalog": demo, "search_fallback_notice": lookup.FALLBACK_NOTICE}
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -127,18 +145,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # header (an open redirect via a forged Host); no URL of the site needs slashes merged.
     app.url_map.merge_slashes = False
     prepare_data_dir(settings)
-    if app.config.get("AUTO_UPGRADE", True):
-        db.upgrade(settings.database_url)
     if app.config["TRUSTED_PROXIES"]:
         # Only as many hops as the operator declared: a client cannot forge its address past them.
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
-    from webapp import present, security, views
+    from webapp import db as web_db
+    from webapp import errors, lookup, present, security
 
+    web_db.init_app(app)
+    lookup.init_app(app)
     security.init_app(app)
     present.init_app(app)
-    app.register_blueprint(views.bp)
-    _register_api(app)
-    views.register_error_pages(app)
+    _register_blueprints(app)
+    from webapp import report_queue
+    report_queue.init_app(app)   # open reports on /zrodla and on institution pages
+    from webapp import http_cache
+    http_cache.init_app(app)   # gzip; catalog-state ETag/Last-Modified on API answers
+    errors.init_app(app)
+    app.context_processor(_shared_context)
     return app

@@ -5,92 +5,36 @@ Read-only, CORS-open, short-cached. Every bad parameter is a 4xx JSON error {"er
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from collections.abc import Callable, Iterator
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
-from sqlmodel import Session, select
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlmodel import select
 
-from catalog.db import get_engine, session_scope
+from catalog.db import session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
-from catalog.settings import Settings
-from catalog.spreadsheet import safe_row
 from catalog.types import info
 from geo import resolve as geo_resolve
 from geo import teryt
-from index import api as index_api
-from webapp import api_params as params
-from webapp import api_queries as queries
-from webapp import lookup, present, serializers
-from webapp.api_params import ApiError, Filters
+from index import fallback, params
+from index.api import QueryError, SearchQuery
+from index.params import ParamError
+from webapp import lookup, serializers
+from webapp.db import session as _session
+from webapp.db import settings as _settings
+from webapp.routing import ID_CONVERTER
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 CACHE_SECONDS = 60
-MAP_TEXT_CAP = 2000       # a text query on the map shows at most this many best matches
+ApiError = ParamError   # the API's 4xx: code, Polish message, English message (errors.py answers it)
 
 
-def _settings() -> Settings:
-    return current_app.config["SETTINGS"]
-
-
-def _session() -> Session:
-    """One read-only session per request, closed in _close_session."""
-    if "api_session" not in g:
-        g.api_session = Session(get_engine(_settings().database_url), expire_on_commit=False)
-    return g.api_session
-
-
-@bp.teardown_request
-def _close_session(_exc: BaseException | None) -> None:
-    session = g.pop("api_session", None)
-    if session is not None:
-        session.close()
-
-
-# --- errors and headers -----------------------------------------------------------------------------
-
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
-    return jsonify(exc.to_dict()), exc.status
-
-
-def not_found_response() -> tuple[Response, int]:
-    """The documented Error body for a 404; views.py uses it for unmatched /api/ URLs too (routing
-    errors happen before any blueprint is chosen, so they never reach this blueprint's handlers)."""
-    return jsonify(ApiError("not_found", "Nie znaleziono.", "Not found.", 404).to_dict()), 404
-
-
-@bp.errorhandler(404)
-def _not_found(_exc):
-    return not_found_response()
-
-
-@bp.app_errorhandler(405)
-def _not_allowed(exc: HTTPException):
-    # Registered app-wide for the same reason: a POST to /api/... fails in routing, outside the blueprint.
-    if not request.path.startswith("/api/"):
-        return exc
-    response = jsonify(ApiError("method_not_allowed", "API przyjmuje tylko zapytania GET.",
-                                "The API accepts GET requests only.", 405).to_dict())
-    response.headers["Allow"] = ", ".join(exc.valid_methods or ("GET", "HEAD", "OPTIONS"))
-    return response, 405
-
-
-@bp.errorhandler(Exception)
-def _unexpected(exc: Exception):
-    if isinstance(exc, HTTPException):     # e.g. 413: keep the status, answer in JSON
-        error = ApiError(f"http_{exc.code}", exc.name, exc.name, exc.code or 500)
-        return jsonify(error.to_dict()), error.status
-    log.exception("API error on %s", request.path)
-    return jsonify(ApiError("internal_error", "Wewnętrzny błąd serwera.", "Internal server error.",
-                            500).to_dict()), 500
+def _args() -> dict[str, list[str]]:
+    return params.as_params(request.args)
 
 
 @bp.after_app_request
@@ -108,45 +52,37 @@ def _headers(response: Response) -> Response:
 
 # --- search ---------------------------------------------------------------------------------------
 
-def _index_search(f: Filters) -> tuple[list[int], dict[int, float | None], dict[int, float], int, dict, str | None]:
-    settings = _settings()
-    if lookup.use_index(settings):
-        query = index_api.SearchQuery(
-            text=f.text, types=f.types, target_groups=f.target_groups, woj=f.woj, powiat=f.powiat,
-            gmina=f.gmina, status=f.status, near=f.near, radius_km=f.radius_km, sort=f.sort,
-            page=f.page, per_page=f.per_page, free_places=f.free_places,
-        )
-        try:
-            result = index_api.search(settings, query)
-        except index_api.QueryError as exc:
-            raise ApiError("invalid_query", str(exc), "The search query was refused.") from exc
-        ids = [int(h.id) for h in result.hits]
-        return (ids, {int(h.id): h.distance_km for h in result.hits},
-                {int(h.id): h.score for h in result.hits}, result.total, dict(result.facets or {}), result.note)
-    found = queries.db_search(_session(), f)
-    return found.ids, found.distances, {}, found.total, found.facets, found.note
+def _query(**fixed: object) -> SearchQuery:
+    query = params.parse(_args())
+    params.modified_after(_args())   # accepted everywhere (exports filter on it), so refused everywhere
+    return SearchQuery(**{**query.__dict__, **fixed}) if fixed else query
+
+
+def _refused(exc: QueryError) -> ParamError:
+    if isinstance(exc, ParamError):
+        return exc
+    return ParamError("invalid_query", str(exc), "The search query was refused.")
 
 
 @bp.get("/institutions")
 def institutions():
-    f = params.filters(request.args)
-    ids, distances, scores, total, facets, note = _index_search(f)
-    by_id = queries.load_by_ids(_session(), ids)
-    items = []
-    for inst_id in ids:
-        inst = by_id.get(inst_id)
-        if inst is None:      # the index may briefly lag behind the catalog
-            continue
-        item = serializers.institution_to_dict(inst)
-        distance = distances.get(inst_id)
-        item["distance_km"] = round(distance, 3) if distance is not None else None
-        item["score"] = scores.get(inst_id)
-        items.append(item)
-    return jsonify({"items": items, "total": total, "page": f.page, "per_page": f.per_page,
-                    "facets": facets, "note": note})
+    query = _query()
+    try:
+        result = lookup.search(_session(), _settings(), query)
+    except QueryError as exc:
+        raise _refused(exc) from exc
+    items = [serializers.search_item(inst, hit) for inst, hit in _with_hits(result)]
+    return jsonify({"items": items, "total": result.total, "page": query.page, "per_page": query.per_page,
+                    "facets": dict(result.facets or {}), "note": result.note})
 
 
-@bp.get(f"/institutions/<{params.ID_CONVERTER}:institution_id>")
+def _with_hits(result) -> list:
+    by_id = {inst.id: inst for inst in lookup.by_ids(_session(), [h.id for h in result.hits])}
+    # The index may briefly lag behind the catalog: hits without a row are left out.
+    return [(by_id[h.id], h) for h in result.hits if h.id in by_id]
+
+
+@bp.get(f"/institutions/<{ID_CONVERTER}:institution_id>")
 def institution(institution_id: int):
     session = _session()
     inst = session.get(Institution, institution_id)
@@ -195,7 +131,7 @@ def _public_resolution(resolution: geo_resolve.Resolution) -> dict:
     out = resolution.to_dict()
     entries = [*out["competent"], *out["nearby"]]
     for entry, source in zip(entries, [*resolution.competent, *resolution.nearby]):
-        entry["institution"]["www"] = present.web_url(entry["institution"].get("www"))
+        entry["institution"]["www"] = serializers.web_url(entry["institution"].get("www"))
         entry["institution"]["is_demo"] = bool(source.institution.is_demo)
     return out
 
@@ -207,7 +143,7 @@ def wojewodztwa():
 
 @bp.get("/powiaty")
 def powiaty():
-    woj = params.woj_code(request.args)
+    woj = params.woj_code(_args())
     return jsonify({"items": [
         {"code": p.code, "name": p.name, "label": p.label, "kind": p.kind,
          "city_with_powiat_rights": p.city_with_powiat_rights, "woj": p.woj_code}
@@ -217,7 +153,7 @@ def powiaty():
 
 @bp.get("/gminy")
 def gminy():
-    powiat = params.powiat_code(request.args)
+    powiat = params.powiat_code(_args())
     return jsonify({"items": [
         {"code": g.id6, "teryt7": g.teryt7, "name": g.name, "kind": g.kind, "powiat": g.powiat_code,
          "woj": g.woj_code, "lat": g.lat, "lon": g.lon}
@@ -227,41 +163,23 @@ def gminy():
 
 # --- map ------------------------------------------------------------------------------------------
 
-def _text_ids(f: Filters) -> list[int]:
-    """Ids of the best text matches (up to MAP_TEXT_CAP), page by page through the search."""
-    ids: list[int] = []
-    page = 1
-    while len(ids) < MAP_TEXT_CAP:
-        batch = Filters(**{**f.__dict__, "page": page, "per_page": params.MAX_PER_PAGE})
-        found, _d, _s, total, _f, _n = _index_search(batch)
-        ids.extend(found)
-        if not found or len(ids) >= total:
-            break
-        page += 1
-    return ids[:MAP_TEXT_CAP]
-
-
 @bp.get("/map.geojson")
 def map_geojson():
-    f = params.filters(request.args, paging=False)
+    query = _query(page=1)
     session = _session()
-    rows = queries.map_rows(session, f, _text_ids(f) if f.text else None)
-    features = [{
-        "type": "Feature",
-        "id": r.id,
-        "geometry": {"type": "Point", "coordinates": [round(r.lon, 6), round(r.lat, 6)]},
-        "properties": {"id": r.id, "name": r.name, "type": r.type, "colour": info(r.type).colour,
-                       "precision": r.geo_precision, "locality": r.locality,
-                       "url": f"/instytucja/{r.id}", "is_demo": bool(r.is_demo)},
-    } for r in rows]
-    response = jsonify({"type": "FeatureCollection", "features": features})
+    try:
+        located = lookup.locate(session, _settings(), query)
+    except QueryError as exc:
+        raise _refused(exc) from exc
+    rows = lookup.by_ids(session, [p.id for p in located.points], serializers.GEOJSON_COLUMNS)
+    response = jsonify({"type": "FeatureCollection", "features": [serializers.geojson_feature(r) for r in rows]})
     response.mimetype = "application/geo+json"
     return response
 
 
 # --- bulk export ----------------------------------------------------------------------------------
 
-def _stream(f: Filters, render: Callable[[Institution], str], head: str = "", tail: str = "") -> Iterator[str]:
+def _stream(query: SearchQuery, render: Callable[[Institution], str], head: str = "", tail: str = "") -> Iterator[str]:
     """Render institutions one by one from a session that lives as long as the response."""
     settings = _settings()
 
@@ -269,14 +187,16 @@ def _stream(f: Filters, render: Callable[[Institution], str], head: str = "", ta
         if head:
             yield head
         with session_scope(settings.database_url) as session:
-            yield from (render(inst) for inst in queries.iter_institutions(session, f))
+            yield from (render(inst) for inst in fallback.iter_institutions(
+                session, query, modified_after=params.modified_after(_args())))
         if tail:
             yield tail
     return stream_with_context(generate())
 
 
-def _export_filters() -> Filters:
-    f = params.filters(request.args, paging=False)
+def _export_filters() -> SearchQuery:
+    params.modified_after(_args())   # refused here, before the response starts
+    f = _query(page=1)
     if f.text:
         raise ApiError("text_not_supported", "Eksport nie obsługuje parametru q; użyj filtrów.",
                        "Exports do not support q; use the filters.")
@@ -291,21 +211,15 @@ def _export_response(body: Iterator[str], mimetype: str, filename: str) -> Respo
 
 
 def _json_line(inst: Institution) -> str:
-    return json.dumps(serializers.institution_to_dict(inst), ensure_ascii=False) + "\n"
+    return serializers.json_line(inst)
 
 
 def _csv_line(inst: Institution) -> str:
-    buffer = io.StringIO()
-    # Scraped text must stay text when the file is opened in a spreadsheet (catalog/spreadsheet.py).
-    csv.writer(buffer).writerow(safe_row(serializers.institution_to_csv_row(inst)))
-    return buffer.getvalue()
+    return serializers.csv_line(inst)
 
 
 def _csv_header() -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(serializers.CSV_COLUMNS)
-    # A BOM lets spreadsheet programs read the Polish letters as UTF-8.
-    return "\ufeff" + buffer.getvalue()
+    return serializers.csv_header()
 
 
 @bp.get("/export.jsonl")

@@ -1,45 +1,30 @@
-"""The pages' one door to search (index/) and place resolution (geo.resolve).
+"""The one door of pages, map frames and the API to search (index/) and place resolution (geo.resolve).
 
-When the search index cannot answer (never built, the last rebuild failed, or its files were damaged)
-lists fall back to plain catalog queries with a visible notice, so the site still lists institutions;
-see use_index."""
+Every caller hands over an `index.api.SearchQuery` built by `index.params`; the index answers it, or,
+when the index cannot (never built, the last rebuild failed, its files damaged, or a failure during
+the search itself), the catalog answers the same query in SQL (index.fallback) with a visible notice:
+a missing index never fails a page or the API."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from flask import g, has_request_context
-from sqlmodel import Session
+from flask import Flask, current_app, g, has_app_context, has_request_context
+from sqlmodel import Session, select
 
 from catalog.models import Institution
 from catalog.settings import Settings
 from geo import resolve as geo_resolve
 from index import api as index_api
-from webapp import page_queries as pq
+from index import fallback
+from index.api import Located, SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
 
-
-class QueryRefused(ValueError):
-    """A query we refuse, with a Polish message for the page."""
-
-
-@dataclass
-class Listing:
-    items: list[tuple[Institution, float | None]] = field(default_factory=list)
-    total: int = 0
-    note: str | None = None
-    facets: dict[str, Any] = field(default_factory=dict)
-
-
-# Shown on every page that searched without the index (templates/base.html) and in the API's note.
-FALLBACK_NOTICE = ("Wyszukiwarka działa w trybie awaryjnym: indeks wyszukiwania jest niedostępny, więc działa "
-                   "wyszukiwanie uproszczone w katalogu (bez odmiany słów i poprawiania literówek).")
-
-# Index dirs whose outage has been logged, with the reason: once per outage, not once per request.
-_FALLBACK_LOGGED: dict[Path, str] = {}
+FALLBACK_NOTICE = fallback.NOTICE
+EXTENSION = "wsparcie.search_outages"
 
 
 def index_problem(settings: Settings) -> str | None:
@@ -58,66 +43,84 @@ def index_problem(settings: Settings) -> str | None:
     return None
 
 
-def index_ready(settings: Settings) -> bool:
-    return index_problem(settings) is None
+def init_app(app: Flask) -> None:
+    # Index dirs whose outage has been logged, with the reason: once per outage, not once per request.
+    app.extensions[EXTENSION] = {}
+
+
+def _outages() -> dict[Path, str]:
+    if has_app_context():
+        return current_app.extensions.setdefault(EXTENSION, {})
+    return {}
 
 
 def _fall_back(settings: Settings, reason: str) -> None:
     """Remember (for the page's notice) and log (once per outage) that lists come from the catalog."""
     if has_request_context():
         g.search_fallback = True
-    if _FALLBACK_LOGGED.get(settings.index_dir) != reason:
-        _FALLBACK_LOGGED[settings.index_dir] = reason
+    outages = _outages()
+    if outages.get(settings.index_dir) != reason:
+        outages[settings.index_dir] = reason
         log.warning("no search index in %s (%s): lists come from plain catalog queries until "
                     "`wsparcie reindex`", settings.index_dir, reason)
 
 
-def use_index(settings: Settings) -> bool:
-    """True when the search index can answer; otherwise callers list from catalog queries (logged once)."""
+def _use_index(settings: Settings) -> bool:
     reason = index_problem(settings)
     if reason is None:
-        _FALLBACK_LOGGED.pop(settings.index_dir, None)
+        _outages().pop(settings.index_dir, None)
         return True
     _fall_back(settings, reason)
     return False
 
 
-def search(session: Session, settings: Settings, f: pq.Filters, *, page: int, per_page: int,
-           near: tuple[float, float] | None = None, radius_km: float | None = None,
-           nearest_first: bool = False) -> Listing:
-    """Matching institutions (nearest first on request); raises QueryRefused on a refused query.
-    A missing or damaged index never fails the page: the catalog answers, with a notice."""
-    if use_index(settings):
+def _failed(settings: Settings, error: BaseException) -> None:
+    """A failure inside the index while it answered: logged, and the catalog answers instead."""
+    if isinstance(error, (KeyboardInterrupt, SystemExit, index_api.QueryError)):
+        raise error
+    log.exception("index search failed")
+    _fall_back(settings, f"{type(error).__name__}: {error}")
+
+
+def search(session: Session, settings: Settings, query: SearchQuery) -> SearchResult:
+    """Ranked results of `query`; raises index.api.QueryError (Polish message) for a refused query."""
+    if _use_index(settings):
         try:
-            return _search_index(session, settings, f, page, per_page, near, radius_km, nearest_first)
-        except QueryRefused:
-            raise
-        except BaseException as error:  # see index_problem
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise
-            log.exception("index search failed")
-            _fall_back(settings, f"{type(error).__name__}: {error}")
-    if near:
-        rows = pq.nearest(session, near[0], near[1], f=f, limit=page * per_page, max_km=radius_km)
-        return Listing(items=rows[(page - 1) * per_page:], total=len(rows))
-    rows, total = pq.filter_institutions(session, f, page, per_page)
-    return Listing(items=[(r, None) for r in rows], total=total)
+            return index_api.search(settings, query)
+        except BaseException as error:  # noqa: BLE001 - a Rust panic too (see index_problem)
+            _failed(settings, error)
+    return fallback.search(session, query)
 
 
-def _search_index(session: Session, settings: Settings, f: pq.Filters, page: int, per_page: int,
-                  near: tuple[float, float] | None, radius_km: float | None, nearest_first: bool) -> Listing:
-    query = index_api.SearchQuery(
-        text=f.q, types=tuple(f.types), target_groups=(f.target_group,) if f.target_group else (), woj=f.woj, powiat=f.powiat, gmina=f.gmina, status=f.status,
-        near=near, radius_km=radius_km, sort="distance" if near and nearest_first else "relevance",
-        page=page, per_page=per_page, free_places=f.free_places,
-    )
-    try:
-        result = index_api.search(settings, query)
-    except index_api.QueryError as exc:
-        raise QueryRefused(str(exc)) from exc
+def locate(session: Session, settings: Settings, query: SearchQuery,
+           cap: int = index_api.MAX_LOCATED) -> Located:
+    """Ids and points of every located match of `query` (the map's markers)."""
+    if _use_index(settings):
+        try:
+            return index_api.locate(settings, query, cap)
+        except BaseException as error:  # noqa: BLE001 - as in search
+            _failed(settings, error)
+    return fallback.locate(session, query, cap)
+
+
+def by_ids(session: Session, ids: Iterable[int], columns: Sequence[Any] | None = None,
+           chunk: int = 2000) -> list[Any]:
+    """Institutions (or rows of `columns`) in the order of `ids`, skipping ids no longer in the catalog
+    (the index may briefly lag behind it)."""
+    wanted = [int(i) for i in ids]
+    found: dict[int, Any] = {}
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start:start + chunk]
+        stmt = select(*columns) if columns else select(Institution)
+        for row in session.exec(stmt.where(Institution.id.in_(part))).all():
+            found[int(row.id)] = row
+    return [found[i] for i in wanted if i in found]
+
+
+def listing(session: Session, result: SearchResult) -> list[tuple[Institution, float | None]]:
+    """The result's institutions with their distances, best first."""
     distances = {h.id: h.distance_km for h in result.hits}
-    items = [(i, distances.get(i.id)) for i in pq.by_ids(session, [h.id for h in result.hits])]
-    return Listing(items=items, total=result.total, note=result.note, facets=dict(result.facets or {}))
+    return [(inst, distances.get(inst.id)) for inst in by_ids(session, [h.id for h in result.hits])]
 
 
 def resolve(session: Session, settings: Settings, text: str | None = None,

@@ -6,7 +6,9 @@ from functools import lru_cache
 from typing import Any
 
 from catalog.types import InstitutionType, Precision, Status
-from webapp.api_params import MAX_ID, MAX_PAGE, MAX_PER_PAGE, MAX_RADIUS_KM, MAX_TEXT
+from index.api import MAX_PER_PAGE, MAX_RADIUS_KM
+from index.params import MAX_PAGE, MAX_TEXT
+from webapp.routing import MAX_ID
 from webapp.serializers import CSV_COLUMNS
 
 NULL_STR = {"type": ["string", "null"]}

@@ -1,7 +1,6 @@
 """Catalog reads behind the HTML pages (no rendering here, no writes except error reports)."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,19 +10,7 @@ from sqlmodel import Session, select
 
 from catalog.models import ChangeLog, ErrorReport, FieldProvenance, Institution, ScrapeRun, Source
 from catalog.types import TYPES, InstitutionType, Status
-
-
-@dataclass
-class Filters:
-    """The list page's GET filters, already validated."""
-    q: str = ""
-    woj: str | None = None
-    powiat: str | None = None
-    gmina: str | None = None
-    types: tuple[str, ...] = ()
-    status: str | None = None
-    target_group: str | None = None   # a catalog.types.TARGET_GROUPS code
-    free_places: bool = False         # "tylko z wolnymi miejscami"
+from index.fallback import like_escape
 
 
 @dataclass
@@ -34,82 +21,14 @@ class PowiatSheet:
     total: int = 0
 
 
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), good to a few metres at Polish scales."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * math.asin(math.sqrt(a))
-
-
 def has_demo(session: Session) -> bool:
     return session.exec(select(Institution.id).where(Institution.is_demo == True).limit(1)).first() is not None
-
-
-def by_ids(session: Session, ids: Iterable[int]) -> list[Institution]:
-    """Institutions in the order of `ids` (search hits), skipping ids no longer in the catalog."""
-    ids = list(ids)
-    if not ids:
-        return []
-    found = {i.id: i for i in session.exec(select(Institution).where(Institution.id.in_(ids)))}
-    return [found[i] for i in ids if i in found]
-
-
-def apply_filters(stmt, f: Filters):
-    if f.woj:
-        stmt = stmt.where(Institution.woj_teryt == f.woj)
-    if f.powiat:
-        stmt = stmt.where(Institution.powiat_teryt == f.powiat)
-    if f.gmina:
-        stmt = stmt.where(Institution.gmina_id6 == f.gmina)
-    if f.types:
-        stmt = stmt.where(Institution.type.in_(f.types))
-    if f.status:
-        stmt = stmt.where(Institution.status == f.status)
-    if f.target_group:
-        # JSON list stored as text (SQLite) or json (PostgreSQL): match the encoded element.
-        stmt = stmt.where(_contains(cast(Institution.target_groups, String), f'"{f.target_group}"'))
-    if f.free_places:
-        stmt = stmt.where(Institution.places_free > 0)
-    for word in f.q.split()[:6]:
-        stmt = stmt.where(or_(*(_contains(col, word, ignore_case=True) for col in (
-            Institution.name, Institution.locality, Institution.operator_name))))
-    return stmt
-
-
-def like_escape(text: str) -> str:
-    """`text` as a literal inside a LIKE pattern (escape character: backslash)."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _contains(column, text: str, *, ignore_case: bool = False):
     """column contains `text` literally: typed % and _ are letters here, not wildcards (q=% matched all)."""
     pattern = f"%{like_escape(text)}%"
     return column.ilike(pattern, escape="\\") if ignore_case else column.like(pattern, escape="\\")
-
-
-def filter_institutions(session: Session, f: Filters, page: int, per_page: int) -> tuple[list[Institution], int]:
-    """Fallback listing straight from the catalog, used when no search index has been built yet."""
-    total = session.exec(apply_filters(select(func.count()).select_from(Institution), f)).one()
-    stmt = apply_filters(select(Institution), f).order_by(Institution.name, Institution.id)
-    rows = session.exec(stmt.offset((page - 1) * per_page).limit(per_page)).all()
-    return list(rows), int(total)
-
-
-def nearest(session: Session, lat: float, lon: float, *, f: Filters | None = None, limit: int = 10,
-            exclude: int | None = None, max_km: float | None = None) -> list[tuple[Institution, float]]:
-    """Closest located institutions matching the filters; a bounding box keeps the scan small."""
-    stmt = apply_filters(select(Institution), f or Filters()).where(Institution.lat.is_not(None))
-    if exclude is not None:
-        stmt = stmt.where(Institution.id != exclude)
-    if max_km:
-        dlat, dlon = max_km / 111.0, max_km / (111.0 * max(math.cos(math.radians(lat)), 0.2))
-        stmt = stmt.where(Institution.lat.between(lat - dlat, lat + dlat),
-                          Institution.lon.between(lon - dlon, lon + dlon))
-    scored = [(i, distance_km(lat, lon, i.lat, i.lon)) for i in session.exec(stmt)]
-    if max_km:
-        scored = [s for s in scored if s[1] <= max_km]
-    return sorted(scored, key=lambda s: s[1])[:limit]
 
 
 def provenance(session: Session, institution_id: int) -> list[FieldProvenance]:

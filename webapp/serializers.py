@@ -4,13 +4,17 @@ The key names here are a public contract: add keys, never rename or remove them.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from catalog.models import FieldProvenance, Institution
+from catalog.spreadsheet import safe_row
 from catalog.types import PRECISION_LABELS, STATUS_LABELS, Precision, Status, info
+from index.api import Hit
 from webapp.present import web_url
 
 # Flat columns of the CSV export, in order (nested values are joined with " | ").
@@ -232,4 +236,51 @@ def institution_to_hsds(inst: Institution) -> dict[str, Any]:
         "metadata": {"last_updated": d["updated_at"], "source_updated_at": d["source_updated_at"]},
         # A demo placeholder, not a record from a register: consumers must not present it as an office.
         "is_demo": d["is_demo"],
+    }
+
+
+def search_item(inst: Institution, hit: Hit) -> dict[str, Any]:
+    """One item of /api/institutions: the public record plus the search's distance and score."""
+    item = institution_to_dict(inst)
+    item["distance_km"] = round(hit.distance_km, 3) if hit.distance_km is not None else None
+    item["score"] = hit.score
+    return item
+
+
+def json_line(inst: Institution) -> str:
+    """One line of the JSON-lines export."""
+    return json.dumps(institution_to_dict(inst), ensure_ascii=False) + "\n"
+
+
+def csv_header() -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(CSV_COLUMNS)
+    # A BOM lets spreadsheet programs read the Polish letters as UTF-8.
+    return "\ufeff" + buffer.getvalue()
+
+
+def csv_line(inst: Institution) -> str:
+    """One CSV export line; scraped text stays text in a spreadsheet (catalog/spreadsheet.py)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(safe_row(institution_to_csv_row(inst)))
+    return buffer.getvalue()
+
+
+# Columns a GeoJSON feature needs; selecting only these keeps 10 000 pins cheap.
+GEOJSON_COLUMNS = (Institution.id, Institution.name, Institution.type, Institution.lat, Institution.lon,
+                   Institution.geo_precision, Institution.locality, Institution.is_demo)
+
+
+def geojson_feature(row: Any) -> dict[str, Any]:
+    """A map feature (a row of GEOJSON_COLUMNS). A demo placeholder's point is its gmina's centre, not an
+    address: it says so (`placeholder`, precision "gmina"), so no client draws it as an office."""
+    demo = bool(row.is_demo)
+    return {
+        "type": "Feature",
+        "id": row.id,
+        "geometry": {"type": "Point", "coordinates": [round(row.lon, 6), round(row.lat, 6)]},
+        "properties": {"id": row.id, "name": row.name, "type": row.type, "colour": info(row.type).colour,
+                       "precision": Precision.GMINA.value if demo else row.geo_precision,
+                       "locality": row.locality, "url": f"/instytucja/{row.id}", "is_demo": demo,
+                       "placeholder": demo},
     }

@@ -13,7 +13,9 @@ from catalog.types import info
 from geo import teryt
 from webapp import page_queries as pq
 from webapp import present
-from webapp.views import session
+from webapp.db import session
+
+bp = Blueprint("powiat", __name__)
 
 DEFAULT_CHANGES_DAYS = 90
 
@@ -94,6 +96,11 @@ def powiat_csv(code: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/powiat/<string(length=4):code>", "powiat", powiat_page)
-    bp.add_url_rule("/powiat/<string(length=4):code>.csv", "powiat_csv", powiat_csv)
+def powiaty_page():
+    groups = [(w, teryt.powiaty(w.code)) for w in teryt.wojewodztwa()]
+    return render_template("powiaty.html", groups=groups)
+
+
+bp.add_url_rule("/powiaty", "powiaty", powiaty_page)
+bp.add_url_rule("/powiat/<string(length=4):code>", "powiat", powiat_page)
+bp.add_url_rule("/powiat/<string(length=4):code>.csv", "powiat_csv", powiat_csv)

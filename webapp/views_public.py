@@ -2,42 +2,50 @@
 from __future__ import annotations
 
 import math
-import re
+from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from catalog.models import Institution
-from catalog.types import NEEDS, TARGET_GROUPS, TYPES, InstitutionType, Status
+from catalog.radii import widen
+from catalog.types import Status, info
 from geo import teryt
+from index import params
+from index.api import QueryError, SearchQuery
 from webapp import lookup, present
 from webapp import page_queries as pq
-from webapp.api_params import ID_CONVERTER, clean
+from webapp.db import session, settings
 from webapp.forms import ReportForm
+from webapp.routing import ID_CONVERTER
 from webapp.security import client_hash, honeypot_filled, limiter, report_rate_limit
-from webapp.views import session, settings
+
+bp = Blueprint("public", __name__)
 
 PER_PAGE = 20
 MAX_PAGE = 500
-TYPE_CODES = {t.value for t in TYPES}
+NEARBY_KM = 30.0
 STATUS_CODES = {s.value for s in Status}
 
 
-def _code(name: str, digits: int) -> str | None:
-    value = request.args.get(name, "").strip()
-    return value if re.fullmatch(rf"\d{{{digits}}}", value) else None
+@dataclass
+class Listing:
+    """What a page lists: institutions with their distance, the total, the search's note."""
+    items: list[tuple[Institution, float | None]] = field(default_factory=list)
+    total: int = 0
+    note: str | None = None
+    facets: dict = field(default_factory=dict)
 
 
-def _page() -> int:
-    try:
-        return min(max(int(request.args.get("strona", "1")), 1), MAX_PAGE)
-    except ValueError:
-        return 1
+def page_query() -> SearchQuery:
+    """The page's filters (Polish parameter names) as the one SearchQuery (index.params)."""
+    return params.parse_page(params.as_params(request.args), per_page=PER_PAGE, max_page=MAX_PAGE)
 
 
-def types_for_need(need: str | None) -> tuple[str, ...]:
-    if need not in NEEDS:
-        return ()
-    return tuple(code.value for code, ti in TYPES.items() if need in ti.needs)
+def search_listing(query: SearchQuery) -> Listing:
+    """Run the query through the one search path; raises QueryError (Polish message) when refused."""
+    s = session()
+    result = lookup.search(s, settings(), query)
+    return Listing(lookup.listing(s, result), result.total, result.note, dict(result.facets or {}))
 
 
 def _point() -> tuple[float, float] | None:
@@ -49,23 +57,11 @@ def _point() -> tuple[float, float] | None:
     return (lat, lon) if 48.5 <= lat <= 55.2 and 13.8 <= lon <= 24.5 else None
 
 
-def list_filters() -> tuple[pq.Filters, str | None]:
-    need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
-    types = tuple(t for t in request.args.getlist("typ") if t in TYPE_CODES) or types_for_need(need)
-    status = request.args.get("status")
-    group = request.args.get("grupa")
-    f = pq.Filters(
-        q=clean(request.args.get("q", ""))[:200], woj=_code("woj", 2), powiat=_code("powiat", 4),
-        gmina=_code("gmina", 6), types=types, status=status if status in STATUS_CODES else None,
-        target_group=group if group in TARGET_GROUPS else None, free_places=request.args.get("wolne") == "1",
-    )
-    return f, need
-
-
 def home():
-    q = clean(request.args.get("q", ""))[:200]
-    gdzie = clean(request.args.get("gdzie", ""))[:200]
-    need = request.args.get("potrzeba") if request.args.get("potrzeba") in NEEDS else None
+    args = params.as_params(request.args)
+    q = params.clean(request.args.get("q", ""))[:params.MAX_TEXT]
+    gdzie = params.clean(request.args.get("gdzie", ""))[:params.MAX_TEXT]
+    need = params.page_need(args)
     point = _point()
     ctx = {"q": q, "gdzie": gdzie, "need": need, "searched": bool(q or gdzie or need or point),
            "resolution": None, "listing": None, "message": None}
@@ -80,58 +76,58 @@ def home():
         elif not point and resolution is None:       # an ambiguous name shows its choices instead
             ctx["message"] = (f"Nie znaleźliśmy miejsca „{gdzie}”. Wpisz nazwę miejscowości, kod pocztowy "
                               "(np. 15-950) albo adres.")
-    f = pq.Filters(q=q, types=types_for_need(need))
+    # Only the text and the need count on the home page: its form has no other filters.
+    query = params.parse_page({"q": [q], "potrzeba": [need or ""]}, per_page=PER_PAGE)
     if q or need or near:
         try:
-            ctx["listing"], ctx["radius_km"] = _nearby_first(f, near)
-        except lookup.QueryRefused as exc:
+            ctx["listing"], ctx["radius_km"] = _nearby_first(query, near)
+        except QueryError as exc:
             ctx["message"] = str(exc)
     return render_template("home.html", **ctx)
 
 
-# Help is local: look close first and widen only when nothing matches (a 400 km "nearest" CIS helps no one
-# when the one in the next gmina is simply spelled differently).
-SEARCH_RADII_KM: tuple[float | None, ...] = (25.0, 75.0, 200.0, None)
-
-
-def _nearby_first(f: pq.Filters, near: tuple[float, float] | None) -> tuple[lookup.Listing, float | None]:
+def _nearby_first(query: SearchQuery, near: tuple[float, float] | None) -> tuple[Listing, float | None]:
+    """Help is local: the nearest matches within the first radius of the widening policy that has any."""
     if near is None:
-        return lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE), None
-    listing = lookup.Listing()
-    for radius in SEARCH_RADII_KM:
-        listing = lookup.search(session(), settings(), f, page=1, per_page=PER_PAGE, near=near,
-                                radius_km=radius, nearest_first=True)
-        if listing.total:
-            return listing, radius
-    return listing, None
+        return search_listing(query), None
+    return widen(lambda radius: search_listing(replace(query, near=near, radius_km=radius, sort="distance")),
+                 lambda listing: bool(listing.total))
 
 
 def institution_list():
-    f, need = list_filters()
-    page = _page()
-    message, listing = None, lookup.Listing()
+    query = page_query()
+    message, listing = None, Listing()
     try:
-        listing = lookup.search(session(), settings(), f, page=page, per_page=PER_PAGE)
-    except lookup.QueryRefused as exc:
+        listing = search_listing(query)
+    except QueryError as exc:
         message = str(exc)
     pages = max(1, math.ceil(listing.total / PER_PAGE))
-    woj = f.woj or (f.powiat[:2] if f.powiat else None)
+    woj = query.woj or (query.powiat[:2] if query.powiat else None)
     return render_template(
-        "list.html", f=f, need=need, listing=listing, page=page, pages=min(pages, MAX_PAGE), message=message,
+        "list.html", f=query, need=params.page_need(params.as_params(request.args)), listing=listing,
+        page=query.page, pages=min(pages, MAX_PAGE), message=message,
         wojewodztwa=teryt.wojewodztwa(), powiaty=teryt.powiaty(woj) if woj else [],
-        gminy=teryt.gminy(f.powiat) if f.powiat else [], woj=woj,
+        gminy=teryt.gminy(query.powiat) if query.powiat else [], woj=woj,
         page_args={k: v for k, v in request.args.items(multi=True) if k != "strona"},
     )
+
+
+def _nearby(inst: Institution) -> list[tuple[Institution, float | None]]:
+    """Other institutions within NEARBY_KM, nearest first, through the one search path."""
+    query = SearchQuery(near=(inst.lat, inst.lon), radius_km=NEARBY_KM, sort="distance", per_page=7)
+    try:
+        listing = search_listing(query)
+    except QueryError:
+        return []
+    return [(other, d) for other, d in listing.items if other.id != inst.id][:6]
 
 
 def _detail_context(inst: Institution) -> dict:
     s = session()
     # A placeholder's point is a gmina centre: "near it" means nothing, and its page lists nothing.
     located = inst.lat is not None and not inst.is_demo
-    nearby = pq.nearest(s, inst.lat, inst.lon, limit=6, exclude=inst.id, max_km=30) if located else []
-    needs_referral = inst.type in {t.value for t in (InstitutionType.CIS, InstitutionType.KIS,
-                                                     InstitutionType.WTZ, InstitutionType.ZAZ,
-                                                     InstitutionType.DPS, InstitutionType.SDS)}
+    nearby = _nearby(inst) if located else []
+    needs_referral = info(inst.type).needs_referral
     parent = s.get(Institution, inst.parent_id) if inst.parent_id else None
     provenance = pq.provenance(s, inst.id)
     names = pq.source_names(s)
@@ -164,16 +160,15 @@ def report(inst_id: int):
         s = session()
         pq.store_report(s, inst.id, form.message.data, form.contact.data, client_hash())
         s.commit()
-    return redirect(url_for("site.report_thanks", inst_id=inst.id), code=303)
+    return redirect(url_for("public.report_thanks", inst_id=inst.id), code=303)
 
 
 def report_thanks(inst_id: int):
     return render_template("thanks.html", inst=_institution_or_404(inst_id))
 
 
-def register(bp: Blueprint) -> None:
-    bp.add_url_rule("/", "home", home)
-    bp.add_url_rule("/instytucje", "institutions", institution_list)
-    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>", "institution", institution)
-    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos", "report", report, methods=["POST"])
-    bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos/dziekujemy", "report_thanks", report_thanks)
+bp.add_url_rule("/", "home", home)
+bp.add_url_rule("/instytucje", "institutions", institution_list)
+bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>", "institution", institution)
+bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos", "report", report, methods=["POST"])
+bp.add_url_rule(f"/instytucja/<{ID_CONVERTER}:inst_id>/zglos/dziekujemy", "report_thanks", report_thanks)

@@ -139,14 +139,14 @@ def test_database_fallback_search(catalog):
     from sqlmodel import Session
 
     from catalog.db import get_engine
-    from webapp.api_params import Filters
-    from webapp.api_queries import db_search
+    from index import fallback
+    from index.api import SearchQuery
 
     with Session(get_engine(catalog.settings.database_url)) as session:
-        found = db_search(session, Filters(text="integracji", types=("cis",)))
+        found = fallback.search(session, SearchQuery(text="integracji", types=("cis",)))
         assert found.total == 2 and found.facets["type"] == {"cis": 2}
-        near = db_search(session, Filters(near=(53.1216, 23.1505), radius_km=10, sort="distance"))
-        distances = [near.distances[i] for i in near.ids]
+        near = fallback.search(session, SearchQuery(near=(53.1216, 23.1505), radius_km=10, sort="distance"))
+        distances = [h.distance_km for h in near.hits]
         assert distances == sorted(distances) and all(d <= 10 for d in distances)
         assert near.total == 4   # MOPS, PUP, CIS, OWES; the PCPR in Choroszcz is ~11 km away
 

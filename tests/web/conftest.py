@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from catalog import db
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, Source
+from index import api as index_api
 
 XSS_NAME = 'Klub "Razem" <script>alert(1)</script>'
 
@@ -121,10 +122,34 @@ def ids(settings, schema_template) -> dict[str, int]:
 def app(settings, ids):
     from webapp import create_app
 
-    # The schema is already at head (copied template); the upgrade on start is covered in test_security.
-    return create_app({"TESTING": True, "AUTO_UPGRADE": False})
+    # The pages run the real search path: the index is built from the catalog, as `wsparcie start` does
+    # (without it every page test would exercise only the SQL fallback). The schema is already at head
+    # (copied template); create_app never migrates.
+    with db.session_scope(settings.database_url) as session:
+        index_api.rebuild(settings, session)
+    return create_app({"TESTING": True})
+
+
+@pytest.fixture
+def app_without_index(settings, ids):
+    """The site before any index was built: lists come from the SQL fallback, with the notice."""
+    from webapp import create_app
+
+    return create_app({"TESTING": True})
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def rebuild_index(settings) -> None:
+    """Bring the index level with rows a test wrote straight into the catalog (in production only the
+    ingest writes, and it updates the index itself)."""
+    with db.session_scope(settings.database_url) as session:
+        index_api.rebuild(settings, session)
+
+
+@pytest.fixture
+def reindex(settings):
+    return lambda: rebuild_index(settings)

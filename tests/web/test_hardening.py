@@ -106,17 +106,28 @@ def test_plain_http_sites_send_neither(client, ids):
     assert "Strict-Transport-Security" not in resp.headers
 
 
-@pytest.mark.parametrize("q", ["%", "_", "%%", "\\"])
-def test_like_wildcards_are_plain_letters_in_the_fallback_search(client, q):
-    # No index is built here: both searches run on the catalog (the LIKE path).
+@pytest.mark.parametrize("q", ["Chor%szczy", "Chor_szczy", "Choroszcz\\y", "%Choroszczy%x"])
+def test_like_wildcards_are_plain_letters_in_the_fallback_search(app_without_index, q):
+    # No index is built here: both searches run on the catalog (the LIKE path), where a typed % or _
+    # inside a word must not act as a wildcard.
+    client = app_without_index.test_client()
     html = client.get("/instytucje", query_string={"q": q}).get_data(as_text=True)
     assert "Centrum Integracji Społecznej w Choroszczy" not in html
     assert client.get("/api/institutions", query_string={"q": q}).get_json()["total"] == 0
 
 
-def test_like_filter_still_finds_words(client):
-    html = client.get("/instytucje", query_string={"q": "Choroszczy"}).get_data(as_text=True)
+@pytest.mark.parametrize("q", ["%", "_", "%%", "\\"])
+def test_punctuation_alone_is_no_text_in_both_backends(client, app_without_index, q):
+    # The index's analyser finds no word in "%": it lists everything, and the fallback must agree.
+    for c in (client, app_without_index.test_client()):
+        assert c.get("/api/institutions", query_string={"q": q}).get_json()["total"] == 8
+
+
+def test_like_filter_still_finds_words(app_without_index):
+    html = app_without_index.test_client().get("/instytucje", query_string={"q": "Choroszczy"}).get_data(as_text=True)
     assert "Centrum Integracji Społecznej w Choroszczy" in html
+    assert "Warsztat Terapii Zajęciowej w Choroszczy" in html
+    assert "Zabłudowie" not in html
 
 
 def test_health_times_are_iso_8601_utc(client):

@@ -77,7 +77,8 @@ def test_damaged_index_degrades_pages_and_api_and_fails_health(indexed_client, d
     assert health.get_json()["database"] is True
 
 
-def test_pages_without_a_search_say_nothing_about_the_index(client):
+def test_pages_without_a_search_say_nothing_about_the_index(app_without_index):
+    client = app_without_index.test_client()
     # No index built: pages that do not search (detail, sources) carry no notice.
     assert NOTICE not in client.get("/zrodla").get_data(as_text=True)
     assert NOTICE in client.get("/instytucje").get_data(as_text=True)

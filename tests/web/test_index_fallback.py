@@ -18,6 +18,12 @@ def _fallback_warnings(caplog: pytest.LogCaptureFixture) -> int:
     return sum(FALLBACK in r.getMessage() for r in caplog.records if r.name == "webapp.lookup")
 
 
+@pytest.fixture
+def client(app_without_index):
+    """No index was ever built here: every list comes from the SQL fallback."""
+    return app_without_index.test_client()
+
+
 def test_lists_fall_back_to_the_catalog_and_log_it_once_per_outage(client, settings, caplog):
     caplog.set_level(logging.WARNING, logger="webapp.lookup")
     for _ in range(2):

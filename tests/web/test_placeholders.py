@@ -18,6 +18,7 @@ from catalog.settings import Settings
 from catalog.types import InstitutionType, Precision
 from geo import teryt
 from orchestration import demo
+from tests.web.conftest import rebuild_index
 
 CHOROSZCZ = "200201"   # gmina with a real CIS and WTZ in the sample catalog, but no real OPS
 
@@ -39,6 +40,7 @@ def add_placeholders(settings: Settings) -> dict[str, int]:
         session.add(run)
         session.flush()
         apply_fetch(session, demo.DEMO_META, result, run, settings)
+    rebuild_index(settings)   # the ingest updates the index after a merge; here the test does
     with db.session_scope(settings.database_url) as session:
         rows = session.exec(select(Institution).where(Institution.is_demo == True)).all()
         return {r.type: r.id for r in rows}

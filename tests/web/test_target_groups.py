@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from catalog.db import session_scope
 from catalog.models import Institution
+from tests.web.conftest import rebuild_index
 
 
 def _tag(settings, inst_id: int, groups: list[str], tags: list[str]) -> None:
     with session_scope(settings.database_url) as session:
         inst = session.get(Institution, inst_id)
         inst.target_groups, inst.service_tags = groups, tags
+    rebuild_index(settings)
 
 
 def test_detail_shows_groups_and_services_with_polish_labels(client, ids, settings):
