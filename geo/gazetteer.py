@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from catalog.settings import REFERENCE_DATA_DIR
-from geo import boundaries, teryt
 from catalog.text import fold
+from geo import boundaries, teryt
 
 GAZETTEER_DIR = REFERENCE_DATA_DIR / "gazetteer"
 POSTCODE_POINTS_FILE = GAZETTEER_DIR / "kody_pocztowe_punkty.csv.gz"

@@ -21,10 +21,10 @@ from functools import lru_cache
 
 import numpy as np
 
-from catalog.settings import REFERENCE_DATA_DIR
-from geo import boundaries, gazetteer, teryt
 from catalog.address import parse_address
+from catalog.settings import REFERENCE_DATA_DIR
 from catalog.text import fold
+from geo import boundaries, gazetteer, teryt
 
 LOCALITIES_FILE = REFERENCE_DATA_DIR / "gazetteer" / "miejscowosci.csv.gz"
 KIND_LABELS = {
@@ -299,7 +299,9 @@ def district_named(text: str) -> teryt.District | None:
     key = fold(text)
     for d in teryt.districts().values():
         city = teryt.gmina(d.city_id6)
-        names = {fold(d.full_name), fold(f"{city.name} {d.name}") if city else ""}
+        names = {fold(d.full_name)}
+        if city is not None:        # "Warszawa Mokotów" and "Mokotów, Warszawa"
+            names |= {fold(f"{city.name} {d.name}"), fold(f"{d.name} {city.name}")}
         if d.kind == "dzielnica":
             names.add(fold(d.name))     # Warszawa's dzielnice are known by name alone
         if key in names:

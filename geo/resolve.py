@@ -20,14 +20,14 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
+from catalog.address import MAX_INPUT, ParsedAddress, parse_address
 from catalog.models import Institution
 from catalog.settings import Settings
+from catalog.text import fold
 from catalog.types import PRECISION_LABELS, TYPES, InstitutionType, Precision, codes_where, info
 from geo import assign, boundaries, localities, offline, teryt
-from catalog.address import MAX_INPUT, ParsedAddress, parse_address
 from geo.geocoder import Geocoder
 from geo.offline import GeoResult
-from catalog.text import fold
 
 T = InstitutionType
 NEARBY_TYPES = codes_where("nearby")

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from geo import boundaries, teryt
 from catalog.text import fold
+from geo import boundaries, teryt
 
 OUT = Path(__file__).resolve().parent / "miejscowosci.csv.gz"
 TOWNS_2025 = Path(__file__).resolve().parent / "prng_miasta.csv"

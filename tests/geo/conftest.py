@@ -47,3 +47,11 @@ def add(session):
         session.refresh(inst)
         return inst
     return _add
+
+
+@pytest.fixture
+def geo_client(geo_settings):
+    """The site over the same (empty unless a test adds rows) catalog; no search index: lists fall back."""
+    from webapp import create_app
+
+    return create_app({"TESTING": True}).test_client()
