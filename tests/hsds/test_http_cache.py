@@ -1,0 +1,39 @@
+"""gzip for HTML, JSON, GeoJSON and exports; ETag/Last-Modified of API answers tied to the catalog state."""
+from __future__ import annotations
+
+import gzip
+import json
+
+from tests.hsds.conftest import apply, rjps_items
+
+
+def test_json_geojson_html_and_streamed_exports_are_gzipped_when_accepted(client):
+    for path in ("/api/hsds/services?per_page=200", "/api/map.geojson", "/zrodla", "/api/export/hsds.json",
+                 "/api/export.jsonl", "/api/export.csv"):
+        plain = client.get(path)
+        packed = client.get(path, headers={"Accept-Encoding": "gzip, br"})
+        assert plain.status_code == packed.status_code == 200, path
+        assert "Content-Encoding" not in plain.headers, path
+        assert packed.headers["Content-Encoding"] == "gzip", path
+        assert "Accept-Encoding" in packed.headers["Vary"], path
+        assert gzip.decompress(packed.get_data()) == plain.get_data(), path
+    body = json.loads(gzip.decompress(client.get("/api/export/hsds.json",
+                                                 headers={"Accept-Encoding": "gzip"}).get_data()))
+    assert len(body["organizations"]) == 5
+
+
+def test_exports_answer_304_until_the_catalog_changes(client, settings):
+    first = client.get("/api/export/hsds.json")
+    first.get_data()   # a streamed body is read to its end, so its session closes within the request
+    tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    assert client.get("/api/export/hsds.json", headers={"If-None-Match": tag}).status_code == 304
+    other = client.get("/api/export/hsds.json?type=ops", headers={"If-None-Match": tag})
+    assert other.status_code == 200 and other.get_data()
+    listed = client.get("/api/hsds/services")
+    assert "Last-Modified" in listed.headers and "ETag" in listed.headers
+    changed = rjps_items()[1:2]
+    changed[0].fields["postal_code"] = "16-061"
+    apply(settings, "rjps", changed)
+    again = client.get("/api/export/hsds.json", headers={"If-None-Match": tag})
+    assert again.status_code == 200 and again.get_data() and again.headers["ETag"] != tag
+    assert again.headers["Last-Modified"] != modified or again.headers["ETag"] != tag
