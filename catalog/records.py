@@ -17,6 +17,9 @@ class SourceItem:
     # Fields this run did not observe (e.g. a taxonomy request failed): the merge keeps this source's
     # previous value instead of reading their absence as "the source stopped giving them".
     keep_fields: frozenset[str] = frozenset()
+    # Names of TERYT units as the source writes them ("powiat", "gmina", "service_area"): adapters know no
+    # TERYT; the geo stage (geo.units.resolve_units) turns them into codes in `fields` before the merge.
+    units: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from catalog.db import session_scope, upgrade
 from catalog.merge import apply_fetch, describe_degraded, ensure_source
 from catalog.models import Institution, ScrapeRun, Source, utcnow
 from catalog.settings import Settings
+from geo.units import resolve_units
 from scrapers.registry import ADAPTERS, expand
 
 log = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -
         summary.message = result.fatal if deadline is None else f"{deadline}; {result.fatal}"
         _finish(settings, run_id, "failed", message=summary.message, errors=result.errors)
     else:
+        resolve_units(result)   # the geo stage before the merge: unit names -> TERYT codes
         _merge(settings, adapter.meta, result, run_id, summary)
         if deadline is not None and summary.status != "failed":
             # What was fetched in time is merged; the rest is left as it was (never counted missing).

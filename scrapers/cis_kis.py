@@ -21,11 +21,11 @@ from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.slug import slug
+from catalog.text import fold_spaces as fold
 from catalog.types import TYPES, InstitutionType, type_from_label
-from geo import teryt
+from catalog.voivodeships import voivodeship
 from scrapers.base import SourceMeta
 from scrapers.cis_kis_config import CONFIGS, DOCUMENT_EXTENSIONS, RegisterConfig
-from scrapers.service_area import fold
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class CisKisAdapter:
 
     @property
     def where(self) -> str:
-        woj = teryt.wojewodztwo(self.config.woj)
+        woj = voivodeship(self.config.woj)
         return f"województwo {woj.name if woj else self.config.woj} ({self.config.source_key})"
 
     def fetch(self, client, settings: Settings) -> FetchResult:

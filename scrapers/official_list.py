@@ -9,8 +9,9 @@ One path for every such document, whoever brings it: the configured per-office s
 * per-field raw strings (the document's cells) plus the document URL, its sha256 and as-of date;
 * the capture id of the exact bytes (RawCapture), and `source_updated_at` = the document's as-of date,
   which makes places / free places a dated observation (catalog.priority);
-* the powiat and gmina as TERYT codes where the list names them (a list without addresses is placed by
-  the seat in the name within that powiat, geo.assign);
+* the powiat and gmina names where the list gives them (`SourceItem.units`; geo.units turns them into
+  TERYT codes before the merge, and a list without addresses is placed by the seat in the name within
+  that powiat, geo.assign);
 * a stable `source_key` per institution (see `institution_key`).
 """
 from __future__ import annotations
@@ -24,82 +25,21 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from rapidfuzz import fuzz, process
-
-from catalog.matching import fold, normalise_name
+from catalog.matching import normalise_name
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.slug import slug
 from catalog.types import TYPES, InstitutionType
-from geo import teryt
+from catalog.voivodeships import voivodeship
 from scrapers.base import SourceMeta
 from scrapers.official_list_config import CONFIGS, ListConfig
 
 log = logging.getLogger(__name__)
 
 LICENCE = "informacja sektora publicznego (ustawa o otwartych danych i ponownym wykorzystywaniu ISP)"
-_POWIAT_NOISE = re.compile(r"^(?:m\.\s*st\.|m\.|miasto|powiat|pow\.)\s*", re.IGNORECASE)
-_URBAN = re.compile(r"\b(?:miejsk|mops|mopr|mgops|miasta)", re.IGNORECASE)
-_RURAL = re.compile(r"\b(?:gminn|gops|gminy)", re.IGNORECASE)
 # Kinds whose rows are all of one type unless the row says otherwise.
 _KIND_TYPES = {t.value for t in InstitutionType}
-
-
-# -- places -------------------------------------------------------------------------------------------
-
-def _fold_unit(name: str) -> str:
-    return re.sub(r"\s*-\s*", "-", fold(_POWIAT_NOISE.sub("", name.strip())))
-
-
-def resolve_powiat(name: str | None, woj: str | None) -> str | None:
-    """TERYT code of the powiat a list names ("bocheński", "m. Tarnów", "Golubsko - Dobrzyński"), within
-    the województwo when known; a one-letter typo ("tarnowki") is tolerated when only one powiat is close."""
-    if not name or not name.strip():
-        return None
-    wanted = _fold_unit(name)
-    powiaty = teryt.powiaty(woj) if woj else teryt.powiaty()
-    exact = [p.code for p in powiaty if _fold_unit(p.name) == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    if exact:   # "Kraków" the city and no other: several only across województwa
-        return None
-    choices = {p.code: _fold_unit(p.name) for p in powiaty}
-    best = process.extract(wanted, choices, scorer=fuzz.ratio, limit=2)
-    if best and best[0][1] >= 88 and (len(best) == 1 or best[1][1] < best[0][1] - 5):
-        return best[0][2]
-    return None
-
-
-def resolve_gmina(name: str | None, powiat: str | None, institution_name: str = "") -> str | None:
-    """id6 of the gmina a list names within its powiat (or the one gmina of a city powiat); a town with a rural gmina of the same name is
-    told apart by the institution's own name ("Miejski…" / "Gminny…"), else left to the geo stage."""
-    if not powiat:
-        return None
-    only = teryt.gminy(powiat)
-    if len(only) == 1:   # a city with powiat rights is one gmina: listed under it, the unit is in it
-        return only[0].id6
-    if not name:
-        return None
-    wanted = _fold_unit(name)
-    found = [g for g in teryt.gminy(powiat) if _fold_unit(g.name) == wanted]
-    if len(found) > 1:
-        if _URBAN.search(institution_name):
-            found = [g for g in found if g.kind_code in ("1", "3")] or found
-        elif _RURAL.search(institution_name):
-            found = [g for g in found if g.kind_code == "2"] or found
-    return found[0].id6 if len(found) == 1 else None
-
-
-def infer_woj(rows: list) -> str | None:
-    """The województwo of a document whose source key does not say it: the one most uniquely named powiaty
-    and postal codes point at."""
-    votes: Counter[str] = Counter()
-    for row in rows:
-        code = resolve_powiat(row.powiat_name, None)
-        if code:
-            votes[code[:2]] += 1
-    return votes.most_common(1)[0][0] if votes else None
 
 
 # -- identity -----------------------------------------------------------------------------------------
@@ -152,8 +92,6 @@ def rows_to_items(rows: list, kind: str, source: str, woj: str | None, doc: Docu
 
 def row_to_item(row, type_code: str, key: str, source: str, woj: str | None, doc: Document) -> SourceItem:
     as_of = doc.as_of or row.as_of
-    powiat = resolve_powiat(row.powiat_name, woj)
-    gmina = resolve_gmina(row.gmina_name, powiat, row.name)
     has_places = row.places_total is not None or row.places_free is not None
     info = TYPES.get(InstitutionType(type_code))
     fields = {
@@ -164,7 +102,7 @@ def row_to_item(row, type_code: str, key: str, source: str, woj: str | None, doc
         "krs": row.krs, "nip": row.nip, "regon": row.regon,
         "street": row.street, "building": row.building, "flat": row.flat,
         "postal_code": row.postal_code, "locality": row.locality, "address_raw": row.address_raw,
-        "woj_teryt": (powiat or "")[:2] or woj, "powiat_teryt": powiat, "gmina_id6": gmina,
+        "woj_teryt": woj,
         "phones": row.phones or normalise_phones(row.phones_raw), "phones_raw": row.phones_raw,
         "email": row.email or (row.emails[0] if row.emails else None), "www": row.www,
         # A monthly places sheet's remarks are about that month's placements ("wszczęto procedurę
@@ -174,8 +112,10 @@ def row_to_item(row, type_code: str, key: str, source: str, woj: str | None, doc
         "places_as_of": as_of if has_places else None,
         "epuap": row.epuap, "home_types": list(row.home_types or []), "head": row.head,
     }
+    # The powiat and gmina as the list names them: geo.units resolves them to TERYT before the merge.
+    units = {name: value for name, value in (("powiat", row.powiat_name), ("gmina", row.gmina_name)) if value}
     return SourceItem(source=source, source_key=key, fields=fields, raw=_raw(row, doc, as_of),
-                      capture_id=doc.capture_id, source_updated_at=as_of)
+                      capture_id=doc.capture_id, source_updated_at=as_of, units=units)
 
 
 def _notes(row, monthly: bool) -> str | None:
@@ -216,7 +156,6 @@ def read_rows(data: bytes, filename: str, kind: str) -> list:
 def document_items(data: bytes, filename: str, kind: str, source: str, woj: str | None, url: str,
                    capture_id: int | None, as_of: date | None = None) -> list[SourceItem]:
     rows = read_rows(data, filename, kind)
-    woj = woj or infer_woj(rows)
     doc = Document(url, hashlib.sha256(data).hexdigest(), capture_id, as_of)
     return rows_to_items(rows, kind, source, woj, doc)
 
@@ -249,7 +188,7 @@ def woj_of_key(key: str) -> str | None:
     if key in CONFIGS:
         return CONFIGS[key].woj
     m = re.search(r"-(\d{2})(?:-|$)", key)
-    return m.group(1) if m and teryt.wojewodztwo(m.group(1)) else None
+    return m.group(1) if m and voivodeship(m.group(1)) else None
 
 
 class DocumentAdapter:

@@ -12,17 +12,17 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
+from catalog.address import parse_address
 from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
 from catalog.slug import slug
+from catalog.text import fold_spaces as fold
 from catalog.types import InstitutionType
 from catalog.voivodeships import voivodeships
-from catalog.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.documents.textfix import decode_text
-from scrapers.service_area import fold, resolve_powiaty
 
 LIST_PATH = "/urzedy-pracy"   # unverified: capture the real list page at the first online run
 
@@ -135,9 +135,6 @@ def _item(node: Tag, woj: str | None, capture_id: int | None, errors: list[dict]
         return None
     values = _values(node)
     address = parse_address(values.get("address_raw"))
-    codes, unresolved = resolve_powiaty(values.get("area"), woj)
-    errors.extend({"where": f"PUP {name}", "message": f"unknown powiat {u!r} in the area served"}
-                  for u in unresolved)
     fields = {
         "name": name if parent is None else _branch_name(name, parent.fields["name"]),
         "type": InstitutionType.PUP.value,
@@ -148,7 +145,6 @@ def _item(node: Tag, woj: str | None, capture_id: int | None, errors: list[dict]
         "phones_raw": values.get("phones_raw"),
         "phones": normalise_phones(values.get("phones_raw")),
         "email": values.get("email"), "www": values.get("www"),
-        "service_area": codes or (parent.fields["service_area"] if parent else []),
         "woj_teryt": woj,
         "status": "active",
     }
@@ -159,7 +155,9 @@ def _item(node: Tag, woj: str | None, capture_id: int | None, errors: list[dict]
         key = f"{parent.source_key}/filia:{slug(name)}"
         fields["parent_source_key"] = parent.source_key
         raw = {"name": name, **values, "parent_source_key": parent.source_key}
-    return SourceItem(source="pup", source_key=key, fields=fields, raw=raw, capture_id=capture_id)
+    # The powiaty served, as named; geo.units resolves them (a branch without its own list inherits its seat's).
+    return SourceItem(source="pup", source_key=key, fields=fields, raw=raw, capture_id=capture_id,
+                      units={"service_area": values.get("area") or ""})
 
 
 def _branch_name(name: str, seat: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.service_area import resolve_powiat, resolve_powiaty
+from geo.units import resolve_powiat, resolve_powiaty
 
 
 @pytest.mark.parametrize(("name", "woj", "code"), [

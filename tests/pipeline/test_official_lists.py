@@ -16,7 +16,8 @@ from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import Institution, SourceRecord
 from orchestration import pipeline
-from scrapers.official_list import institution_key, resolve_gmina, resolve_powiat
+from geo.units import resolve_gmina, resolve_listed_powiat
+from scrapers.official_list import institution_key
 from scrapers.official_list_config import CONFIGS
 from scrapers.registry import ADAPTERS, GROUPS, expand
 
@@ -105,10 +106,10 @@ def test_keys_survive_the_small_edits_of_monthly_versions():
 
 
 def test_powiat_and_gmina_names_as_lists_write_them():
-    assert resolve_powiat("m. Tarnów", "12") == "1263"
-    assert resolve_powiat("tarnowki", "12") == "1216"            # a typo in the violence base
-    assert resolve_powiat("Golubsko - Dobrzyński", "04") == "0405"
-    assert resolve_powiat("brzeski", "12") == "1202" and resolve_powiat("brzeski", None) is None   # two in PL
+    assert resolve_listed_powiat("m. Tarnów", "12") == "1263"
+    assert resolve_listed_powiat("tarnowki", "12") == "1216"            # a typo in the violence base
+    assert resolve_listed_powiat("Golubsko - Dobrzyński", "04") == "0405"
+    assert resolve_listed_powiat("brzeski", "12") == "1202" and resolve_listed_powiat("brzeski", None) is None   # two in PL
     assert resolve_gmina("Bochnia", "1201", "Miejski Ośrodek Pomocy Społecznej w Bochni") == "120101"
     assert resolve_gmina("Bochnia", "1201", "Gminny Ośrodek Pomocy Społecznej w Bochni") == "120102"
 

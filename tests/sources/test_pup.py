@@ -1,6 +1,7 @@
 """PUP adapter against the synthetic-layout national list (see fixtures/sources/pup/SOURCE.md)."""
 from __future__ import annotations
 
+from geo.units import resolve_units
 from scrapers.pup import LIST_PATH, PupAdapter
 
 
@@ -8,6 +9,7 @@ def test_offices_branches_and_areas_served(env, serve, fixture_bytes, make_clien
     serve(LIST_PATH, fixture_bytes("pup", "urzedy-pracy.html"))
     with make_client(env, "pup") as http:
         result = PupAdapter(expected_min=1).fetch(http, env)
+    resolve_units(result)   # the powiaty served are names until the geo stage resolves them
     assert result.fatal is None and result.complete and result.errors == []
     by_name = {i.fields["name"]: i for i in result.items}
     assert len(by_name) == 4
@@ -22,6 +24,7 @@ def test_offices_branches_and_areas_served(env, serve, fixture_bytes, make_clien
     assert branch.fields["parent_source_key"] == seat.source_key
     assert branch.raw["parent_source_key"] == seat.source_key
     assert branch.fields["postal_code"] == "00-951" and branch.source_key != seat.source_key
+    assert branch.fields["service_area"] == ["2009"]   # no list of its own: the seat's area
     plock = by_name["Miejski Urząd Pracy w Płocku"].fields
     assert plock["woj_teryt"] == "14" and plock["www"] == "mupplock.praca.gov.pl"
     assert plock["service_area"] == [] and plock["postal_code"] is None
