@@ -235,3 +235,61 @@ def export_stream(query, args: dict[str, list[str]]) -> Iterator[str]:
         with session_scope(url) as session:
             yield from export_chunks(session, fallback.iter_institutions(session, query, modified_after=after))
     return stream_with_context(generate())
+
+
+# --- OpenAPI ------------------------------------------------------------------------------------------
+
+def _page_schema(item: str) -> dict[str, Any]:
+    counts = {k: {"type": "integer", "minimum": 0} for k in ("total_items", "size")}
+    return {"type": "object", "required": ["total_items", "total_pages", "page_number", "size", "first_page",
+                                           "last_page", "empty", "contents"],
+            "properties": {**counts, "total_pages": {"type": "integer", "minimum": 1},
+                           "page_number": {"type": "integer", "minimum": 1},
+                           **{k: {"type": "boolean"} for k in ("first_page", "last_page", "empty")},
+                           "contents": {"type": "array", "items": {"type": "object", "required": ["id"],
+                                                                   "description": item}}}}
+
+
+def openapi_paths(error_ref: dict[str, Any]) -> dict[str, Any]:
+    """The HSDS endpoints for webapp/openapi.py. Objects are the official HSDS 3.0 compiled schemas
+    (tests/hsds validates every answer against them); here they are named, not inlined (3 MB)."""
+    def query(name: str, description: str, schema: dict) -> dict:
+        return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    paging = [query("page", "Numer strony (od 1).", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+              query("per_page", "Wyników na stronie.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE})]
+    after = query("modified_after", "Tylko zmienione w katalogu po tej chwili (ISO 8601, UTC).",
+                  {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]})
+    error = {"content": {"application/json": {"schema": error_ref}}}
+    bad = {"400": {"description": "Nieprawidłowy parametr.", **error}}
+    missing = {"404": {"description": "Nie znaleziono.", **error}}
+
+    def ok(schema: dict) -> dict:
+        return {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}}
+
+    def listing(summary: str, item: str, with_after: bool = True) -> dict:
+        return {"get": {"summary": summary, "parameters": paging + ([after] if with_after else []),
+                        "responses": {**ok(_page_schema(item)), **bad}}}
+
+    def single(summary: str, name: str, schema_url: str) -> dict:
+        return {"get": {"summary": summary, "parameters": [{"name": name, "in": "path", "required": True,
+                                                            "schema": {"type": "string", "format": "uuid"}}],
+                        "responses": {**ok({"type": "object", "required": ["id"], "description": schema_url}),
+                                      **missing}}}
+    base = "https://raw.githubusercontent.com/openreferral/specification/3.0/schema/"
+    return {
+        "/api/hsds/": {"get": {"summary": "HSDS 3.0: wersja i profil", "responses": ok({
+            "type": "object", "required": ["version", "profile", "openapi_url"],
+            "properties": {k: {"type": "string"} for k in ("version", "profile", "openapi_url")}})}},
+        "/api/hsds/services": listing("HSDS: usługi (strona)", base + "compiled/service_list.json"),
+        "/api/hsds/services/{service_id}": single("HSDS: usługa", "service_id", base + "compiled/service.json"),
+        "/api/hsds/organizations": listing("HSDS: organizacje (strona)", base + "compiled/organization_list.json"),
+        "/api/hsds/organizations/{organization_id}": single("HSDS: organizacja", "organization_id",
+                                                            base + "compiled/organization.json"),
+        "/api/hsds/service_at_locations": listing("HSDS: usługi w miejscach (strona)",
+                                                  base + "compiled/service_at_location_list.json"),
+        "/api/hsds/service_at_locations/{service_at_location_id}": single(
+            "HSDS: usługa w miejscu", "service_at_location_id", base + "compiled/service_at_location.json"),
+        "/api/hsds/taxonomies": listing("HSDS: taksonomie", base + "taxonomy.json", with_after=False),
+        "/api/hsds/taxonomy_terms": listing("HSDS: pojęcia taksonomii", base + "taxonomy_term.json",
+                                            with_after=False),
+    }
