@@ -5,6 +5,8 @@ temporary SQLite file) and again through the cache (a fresh Geocoder reading the
     .venv/bin/python bench/geocode.py --n 10000
 
 Prints addresses/s, p50/p95 per-address latency for each pass, peak memory, then one JSON line.
+Also: the every-locality register (geo.localities) load time and RSS growth, and geo.resolve.resolve by
+village name alone (--villages random SIMC names, fixed seed; ambiguous names answer with their choices).
 """
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from sqlmodel import Session
 
 from catalog.db import get_engine, upgrade
 from catalog.settings import Settings
-from geo import gazetteer
+from geo import gazetteer, localities
 from geo.geocoder import Geocoder
+from geo.resolve import resolve
 
 STREETS = ("ul. Polna", "ul. Leśna", "ul. Szkolna", "ul. Kościuszki", "al. Jana Pawła II", "pl. Wolności",
            "os. Słoneczne", "Rynek", "ul. 3 Maja", "ul. Kolejowa")
@@ -64,6 +67,26 @@ def timed_pass(geocoder: Geocoder, addresses: list[str]) -> tuple[float, list[fl
     return time.perf_counter() - start, latencies, found
 
 
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def village_names(n: int, seed: int = 12) -> list[str]:
+    reg = localities.register()
+    names = sorted({loc.name for loc in reg.by_simc.values() if not loc.is_part})
+    return random.Random(seed).sample(names, min(n, len(names)))
+
+
+def resolve_pass(session: Session, settings: Settings, names: list[str]) -> tuple[list[float], int]:
+    latencies, ambiguous = [], 0
+    for name in names:
+        t0 = time.perf_counter()
+        res = resolve(session, settings, name, nearby_limit=0)
+        latencies.append(time.perf_counter() - t0)
+        ambiguous += res is not None and res.ambiguous
+    return latencies, ambiguous
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
 
@@ -71,7 +94,11 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--villages", type=int, default=2000)
     args = parser.parse_args()
+    rss0, t0 = rss_mb(), time.perf_counter()
+    localities.register()
+    localities_load_s, localities_rss_mb = time.perf_counter() - t0, rss_mb() - rss0
     t0 = time.perf_counter()
     gazetteer.postcode_points(), gazetteer.postcode_gminy(), gazetteer.places_index(), gazetteer.post_towns_index()
     load_s = time.perf_counter() - t0
@@ -87,6 +114,8 @@ def main() -> None:
             hit_geocoder = Geocoder(settings, session)
             hit_s, hit_lat, _ = timed_pass(hit_geocoder, addresses)
             results["cache_hits"] = hit_geocoder.stats["cache_hits"]
+            names = village_names(args.villages)
+            village_lat, ambiguous = resolve_pass(session, settings, names)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results.update({
         "n": args.n, "found": found, "gazetteer_load_s": round(load_s, 3),
@@ -95,12 +124,19 @@ def main() -> None:
         "cache_addresses_per_s": round(args.n / hit_s, 1),
         "cache_p50_ms": round(pct(hit_lat, 50) * 1000, 3), "cache_p95_ms": round(pct(hit_lat, 95) * 1000, 3),
         "peak_rss_mb": round(peak_mb, 1),
+        "localities_load_s": round(localities_load_s, 3), "localities_rss_mb": round(localities_rss_mb, 1),
+        "village_names": len(names), "village_ambiguous": ambiguous,
+        "village_resolve_p50_ms": round(pct(village_lat, 50) * 1000, 3),
+        "village_resolve_p95_ms": round(pct(village_lat, 95) * 1000, 3),
     })
     print(f"addresses: {args.n} (found {found}), gazetteer load {load_s:.2f} s")
     print(f"cold (offline chain + cache write): {results['cold_addresses_per_s']} addr/s, "
           f"p50 {results['cold_p50_ms']} ms, p95 {results['cold_p95_ms']} ms")
     print(f"cache hit (fresh geocoder, DB read): {results['cache_addresses_per_s']} addr/s, "
           f"p50 {results['cache_p50_ms']} ms, p95 {results['cache_p95_ms']} ms, hits {results['cache_hits']}")
+    print(f"localities register: load {results['localities_load_s']} s, +{results['localities_rss_mb']} MB RSS")
+    print(f"resolve by village name ({len(names)} names, {ambiguous} ambiguous): "
+          f"p50 {results['village_resolve_p50_ms']} ms, p95 {results['village_resolve_p95_ms']} ms")
     print(f"peak RSS: {results['peak_rss_mb']} MB")
     print(json.dumps(results))
 

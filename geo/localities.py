@@ -15,6 +15,7 @@ import csv
 import gzip
 import math
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -85,24 +86,31 @@ class Register:
     lon: np.ndarray = field(repr=False)
 
 
-def _locality(r: dict[str, str]) -> Locality:
-    return Locality(r["simc"], r["nazwa"], r["rm"], r["gmina"][:6], r["jednostka"] or None,
-                    r["simc_nadrz"] or None, float(r["lat"]), float(r["lon"]), r["punkt"],
-                    int(r["ludnosc"] or 0))
-
-
 @lru_cache(maxsize=1)
 def register() -> Register:
-    """The whole register, loaded once per process (~0.5 s, see bench/geocode.py)."""
+    """The whole register, loaded once per process (see bench/geocode.py for time and memory)."""
     by_simc: dict[str, Locality] = {}
     by_name: dict[str, list[str]] = defaultdict(list)
+    folded: dict[str, str] = {}     # names repeat (Nowa Wieś ×300): fold each once, outside fold's small cache
+    intern = sys.intern             # gmina ids, kinds and sources repeat: one string object each
     with gzip.open(LOCALITIES_FILE, "rt", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            if not row["lat"]:
+        reader = csv.reader(fh)
+        header = next(reader)
+        col = {name: i for i, name in enumerate(header)}
+        c_simc, c_name, c_rm, c_gm, c_unit, c_up, c_lat, c_lon, c_src, c_pop = (col[k] for k in (
+            "simc", "nazwa", "rm", "gmina", "jednostka", "simc_nadrz", "lat", "lon", "punkt", "ludnosc"))
+        for r in reader:
+            if not r[c_lat]:
                 continue
-            loc = _locality(row)
+            name = r[c_name]
+            loc = Locality(r[c_simc], name, intern(r[c_rm]), intern(r[c_gm][:6]), r[c_unit] or None,
+                           r[c_up] or None, float(r[c_lat]), float(r[c_lon]), intern(r[c_src]),
+                           int(r[c_pop] or 0))
             by_simc[loc.simc] = loc
-            by_name[fold(loc.name)].append(loc.simc)
+            key = folded.get(name)
+            if key is None:
+                key = folded[name] = fold(name)
+            by_name[key].append(loc.simc)
     near = tuple(s for s, loc in by_simc.items() if not loc.is_part and loc.place_level_point)
     lat = np.array([by_simc[s].lat for s in near])
     lon = np.array([by_simc[s].lon for s in near])
