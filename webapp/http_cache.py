@@ -88,7 +88,8 @@ def _gzip_stream(chunks: Iterable[bytes | str]) -> Iterator[bytes]:
 
 def _compress(response: Response) -> Response:
     response.vary.add("Accept-Encoding")
-    if ("gzip" not in request.accept_encodings or response.status_code != 200
+    # direct_passthrough: a file sent as it is (static assets); its body cannot be read here.
+    if ("gzip" not in request.accept_encodings or response.status_code != 200 or response.direct_passthrough
             or "Content-Encoding" in response.headers or response.mimetype not in COMPRESSIBLE
             or request.method == "HEAD"):
         return response

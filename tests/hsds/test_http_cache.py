@@ -37,3 +37,16 @@ def test_exports_answer_304_until_the_catalog_changes(client, settings):
     again = client.get("/api/export/hsds.json", headers={"If-None-Match": tag})
     assert again.status_code == 200 and again.get_data() and again.headers["ETag"] != tag
     assert again.headers["Last-Modified"] != modified or again.headers["ETag"] != tag
+
+
+def test_files_sent_as_they_are_pass_through_uncompressed(app):
+    """A server's file wrapper (gunicorn, waitress) sends static files with direct_passthrough: reading
+    their body in the hook raised, and every /static/ asset became a 500 in the browser."""
+    from flask import Response
+
+    from webapp import http_cache
+
+    with app.test_request_context("/static/site.css", headers={"Accept-Encoding": "gzip"}):
+        response = Response(iter([b"body {}" * 400]), mimetype="text/css", direct_passthrough=True)
+        out = http_cache._after(response)
+    assert out is response and "Content-Encoding" not in out.headers
