@@ -1,10 +1,12 @@
 """The SQL answer to a SearchQuery, for when the search index cannot answer (never built, damaged).
 
 Filters mean exactly what they mean in the index (tests/index/test_fallback_agrees.py runs the same
-queries on both and compares the ids). Free text is simpler here: every word must occur, literally and
-case-insensitively, in the name, locality, address or operator; there is no Polish inflection, no
-typo tolerance, no relaxation, and results are sorted by name (or distance), not by relevance. For an
-exact name both find the same institutions."""
+queries on both and compares the ids, in order where the order is defined). Free text is simpler here:
+every word must occur, case- and diacritic-insensitively (folded as the index folds), in the name,
+locality, address or operator; there is no Polish inflection, no typo tolerance, no relaxation, and
+results are sorted by name (folded, as the index's sort key) or, near a point without text or with
+sort=distance, nearest first (as the index does), never by relevance. For an exact name both find the
+same institutions."""
 from __future__ import annotations
 
 import json
@@ -13,10 +15,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_
+from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
 from catalog.models import Institution
+from index.analysis import fold
 from index.api import Hit, Located, Point, SearchQuery, SearchResult, bbox, haversine_km, validate
 
 BACKEND = "sql"
@@ -37,8 +40,9 @@ def _json_contains(column: Any, value: str) -> Any:
     return cast(column, String).like(f"%{like_escape(json.dumps(value))}%", escape="\\")
 
 
-def where(query: SearchQuery, *, modified_after: datetime | None = None, with_text: bool = True) -> list[Any]:
-    """SQL conditions for the query's filters (and its text, word by word)."""
+def where(query: SearchQuery, *, modified_after: datetime | None = None) -> list[Any]:
+    """SQL conditions for the query's filters (the text is matched by `matches_text`, in Python:
+    SQLite's lower() folds only ASCII, and neither database folds Polish letters as the index does)."""
     clauses: list[Any] = []
     if query.types:
         clauses.append(Institution.type.in_(query.types))
@@ -59,18 +63,30 @@ def where(query: SearchQuery, *, modified_after: datetime | None = None, with_te
     if query.near and query.radius_km:
         min_lat, max_lat, min_lon, max_lon = bbox(*query.near, query.radius_km)
         clauses += [Institution.lat.between(min_lat, max_lat), Institution.lon.between(min_lon, max_lon)]
-    if with_text:
-        for word in words(query.text or ""):
-            pattern = f"%{like_escape(word.lower())}%"
-            clauses.append(or_(*(func.lower(col).like(pattern, escape="\\") for col in (
-                Institution.name, Institution.locality, Institution.address_raw, Institution.operator_name))))
     return clauses
 
 
 def words(text: str) -> list[str]:
-    """The words of the text as LIKE matches them: split on spaces, a piece without any letter or digit
-    dropped (the index's analyser finds no word in "%" either, so both then list everything)."""
-    return [w for w in text.split() if any(c.isalnum() for c in w)][:MAX_WORDS]
+    """The query's words, folded: split on spaces, a piece without any letter or digit dropped (the
+    index's analyser finds no word in "%" either, so both then list everything)."""
+    return [fold(w) for w in text.split() if any(c.isalnum() for c in w)][:MAX_WORDS]
+
+
+# The columns free text is looked for in.
+TEXT_COLUMNS = (Institution.name, Institution.locality, Institution.address_raw, Institution.operator_name)
+
+
+def matches_text(wanted: list[str], row: Any) -> bool:
+    """Whether every folded word occurs in the row's text columns."""
+    if not wanted:
+        return True
+    haystack = fold(" ".join(str(getattr(row, col.key) or "") for col in TEXT_COLUMNS))
+    return all(word in haystack for word in wanted)
+
+
+def _by_distance(query: SearchQuery) -> bool:
+    """Nearest first: what the index does near a point with sort=distance or without any text."""
+    return query.near is not None and (query.sort == "distance" or not words(query.text or ""))
 
 
 def _distance(query: SearchQuery, lat: float | None, lon: float | None) -> tuple[bool, float | None]:
@@ -86,34 +102,40 @@ def _distance(query: SearchQuery, lat: float | None, lon: float | None) -> tuple
     return query.radius_km is None or distance <= query.radius_km, distance
 
 
-def search(session: Session, query: SearchQuery) -> SearchResult:
-    """Filtered results by name (nearest first with sort=distance), paged like the index's."""
-    validate(query)
-    stmt = select(Institution.id, Institution.name, Institution.type, Institution.lat, Institution.lon)
+def _kept(session: Session, query: SearchQuery, *columns: Any) -> list[tuple[Any, float | None]]:
+    """(row, distance) of every institution the query keeps, in no particular order."""
+    wanted = words(query.text or "")
+    stmt = select(Institution.id, Institution.lat, Institution.lon, *columns, *TEXT_COLUMNS)
     kept = []
     for row in session.exec(stmt.where(*where(query))).all():
         keep, distance = _distance(query, row.lat, row.lon)
-        if keep:
+        if keep and matches_text(wanted, row):
             kept.append((row, distance))
-    if query.near and query.sort == "distance":
-        kept.sort(key=lambda rd: (rd[1] is None, rd[1] or 0.0, rd[0].name, rd[0].id))
+    return kept
+
+
+def search(session: Session, query: SearchQuery) -> SearchResult:
+    """Filtered results by name (nearest first near a point), paged like the index's."""
+    validate(query)
+    kept = _kept(session, query, Institution.type)
+    if _by_distance(query):
+        # Like the index: only located institutions can be sorted by distance.
+        kept = [(row, d) for row, d in kept if d is not None]
+        kept.sort(key=lambda rd: (rd[1], fold(rd[0].name or "")[:200], rd[0].id))
     else:
-        kept.sort(key=lambda rd: ((rd[0].name or "").lower(), rd[0].id))
+        kept.sort(key=lambda rd: (fold(rd[0].name or "")[:200], rd[0].id))
     start = (query.page - 1) * query.per_page
     hits = [Hit(int(row.id), 0.0, distance, {"name": row.name, "type": row.type})
             for row, distance in kept[start:start + query.per_page]]
-    facets = {"type": dict(Counter(row.type for row, _ in kept).most_common())}
+    facets = {"type": dict(Counter(row.type or "other" for row, _ in kept).most_common())}
     return SearchResult(hits, len(kept), facets, query.page, query.per_page, NOTICE, BACKEND)
 
 
 def locate(session: Session, query: SearchQuery, cap: int) -> Located:
     """Every located match (for the map), by id."""
     validate(query)
-    stmt = (select(Institution.id, Institution.lat, Institution.lon)
-            .where(Institution.lat.is_not(None), Institution.lon.is_not(None), *where(query))
-            .order_by(Institution.id))
-    points = [Point(int(r.id), r.lat, r.lon) for r in session.exec(stmt).all()
-              if _distance(query, r.lat, r.lon)[0]]
+    points = sorted((Point(int(row.id), row.lat, row.lon) for row, _d in _kept(session, query)
+                     if row.lat is not None and row.lon is not None), key=lambda p: p.id)
     return Located(len(points), points[:cap], NOTICE, BACKEND)
 
 
@@ -121,7 +143,7 @@ def iter_institutions(session: Session, query: SearchQuery, *, modified_after: d
                       batch: int = 500) -> Iterator[Institution]:
     """Every institution matching the filters (text is not used), by id, in batches (for exports)."""
     last_id = 0
-    clauses = where(query, modified_after=modified_after, with_text=False)
+    clauses = where(query, modified_after=modified_after)
     while True:
         stmt = (select(Institution).where(Institution.id > last_id, *clauses)
                 .order_by(Institution.id).limit(batch))
