@@ -59,6 +59,11 @@ class IndexMissing(QueryError):
     """No index has been built yet."""
 
 
+class IndexStale(IndexMissing):
+    """The published generation holds documents of another schema version (built by older code): its
+    fields cannot be trusted to answer, so it counts as missing until catch_up rebuilds it."""
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     text: str = ""
@@ -118,6 +123,10 @@ class _Engine:
         if generation is None:
             raise IndexMissing("Wyszukiwarka nie jest jeszcze gotowa: indeks nie został zbudowany.")
         self.generation = generation
+        version = store.read_schema_version(generation)
+        if version != documents.SCHEMA_VERSION:
+            raise IndexStale(f"Indeks wyszukiwania pochodzi z wcześniejszej wersji (schemat {version}, "
+                             f"potrzebny {documents.SCHEMA_VERSION}) i czeka na przebudowanie (wsparcie reindex).")
         self.reader = _module(backend).Reader(generation)
         self.fold_stamp = store.fold_map_stamp(generation)
         self.fold_map = store.read_fold_map(generation)
@@ -165,6 +174,10 @@ def _open_engine(index_dir: Path, backend: str, attempts: int = 3) -> _Engine:
 
 def index_exists(settings: Settings) -> bool:
     return store.current_generation(settings.index_dir, backend_name(settings)) is not None
+
+
+def _current_schema(generation: Path | None) -> bool:
+    return generation is not None and store.read_schema_version(generation) == documents.SCHEMA_VERSION
 
 
 def check(settings: Settings) -> None:
@@ -466,6 +479,7 @@ def rebuild(settings: Settings, session: Session) -> int:
             fold_map: dict[str, list[str]] = {}
             _merge_fold_map(fold_map, analysis.fold_map_entries(words))
             store.write_fold_map(generation, fold_map)
+            store.write_schema_version(generation, documents.SCHEMA_VERSION)
             store.write_catalog_state(generation, store.CatalogState(added, high_water))
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
@@ -479,8 +493,8 @@ def update(settings: Settings, session: Session, institution_ids: list[int]) -> 
     """Replace the documents of these institutions (removing those gone from the catalog)."""
     if not institution_ids:
         return 0
-    if not index_exists(settings):
-        return rebuild(settings, session)
+    if not _current_schema(store.current_generation(settings.index_dir, backend_name(settings))):
+        return rebuild(settings, session)   # none yet, or documents of another schema: all anew
     with store.write_lock(settings.index_dir, backend_name(settings)):
         generation = store.current_generation(settings.index_dir, backend_name(settings))
         assert generation is not None
@@ -514,7 +528,8 @@ def catch_up(settings: Settings, session: Session, also: Iterable[int] = ()) -> 
     backend = backend_name(settings)
     generation = store.current_generation(settings.index_dir, backend)
     state = store.read_catalog_state(generation) if generation else None
-    if state is None:   # no index, or one from before catalog states were kept
+    # No index, one from before catalog states were kept, or one of another document schema.
+    if state is None or not _current_schema(generation):
         return CatchUp(updated=rebuild(settings, session), rebuilt=True)
     with store.write_lock(settings.index_dir, backend):
         generation = store.current_generation(settings.index_dir, backend)

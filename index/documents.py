@@ -10,6 +10,12 @@ from geo.teryt import names_for
 from index import analysis
 from index.synonyms import type_terms
 
+# The document schema's version, recorded in every generation (index.store). Bump it whenever the
+# fields below, IndexDocument or a backend's schema change: a generation with another version is not
+# searched (the site answers from the catalog) and the next catch-up rebuilds it.
+# tests/index/test_schema_version.py fails until it is bumped. 2: the `places` filter field.
+SCHEMA_VERSION = 2
+
 # Text fields and their weights; every backend indexes exactly these, as pre-analysed terms.
 TEXT_FIELDS: dict[str, float] = {"name": 3.0, "place": 2.0, "kind": 1.5, "other": 1.0}
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 POINTER = "CURRENT"
 FOLD_MAP = "foldmap.json"
+SCHEMA = "schema.json"   # the document schema version a generation was built with
 
 
 def backend_dir(index_dir: Path, backend: str) -> Path:
@@ -109,6 +110,21 @@ def write_fold_map(generation: Path, fold_map: dict[str, list[str]]) -> None:
     tmp = generation / f".{FOLD_MAP}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(fold_map, ensure_ascii=False, sort_keys=True), encoding="utf-8")
     os.replace(tmp, generation / FOLD_MAP)
+
+
+def write_schema_version(generation: Path, version: int) -> None:
+    """Record the document schema version; written once, before the generation is published."""
+    (generation / SCHEMA).write_text(json.dumps({"schema_version": version}), encoding="utf-8")
+
+
+def read_schema_version(generation: Path) -> int:
+    """The generation's document schema version; 1 for one built before versions were recorded."""
+    try:
+        return int(json.loads((generation / SCHEMA).read_text(encoding="utf-8"))["schema_version"])
+    except FileNotFoundError:
+        return 1
+    except (KeyError, TypeError, ValueError):
+        return 0   # damaged: matches no real version, so it is rebuilt
 
 
 @dataclass

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from catalog import settings as settings_mod
 from catalog.db import upgrade
 from index import store
+from index.documents import SCHEMA_VERSION
 from orchestration.cli import cli
 
 
@@ -46,8 +47,17 @@ def test_search_on_a_damaged_index(data_dir):
     settings = settings_mod.load()
     generation = store.new_generation(settings.index_dir, "tantivy")
     (generation / "meta.json").write_text("{ not json")
+    store.write_schema_version(generation, SCHEMA_VERSION)   # damaged, not merely of an older schema
     store.publish(settings.index_dir, "tantivy", generation)
     assert_one_line_error(invoke("search", "mops"), "Wyszukiwanie nie powiodło się")
+
+
+def test_search_on_an_index_of_an_older_schema(data_dir):
+    settings = settings_mod.load()
+    generation = store.new_generation(settings.index_dir, "tantivy")
+    store.write_schema_version(generation, SCHEMA_VERSION - 1)
+    store.publish(settings.index_dir, "tantivy", generation)
+    assert_one_line_error(invoke("search", "mops"), "wsparcie reindex")
 
 
 def test_bad_ids_stay_a_usage_error(data_dir):
