@@ -30,16 +30,17 @@ def test_json_lines_and_api_flag_demo_and_filter_links(client, settings, ids):
     assert any(i["id"] == demo["ops"] and i["is_demo"] is True for i in listed)
 
 
-def test_hsds_flags_demo_without_a_point_and_filters_links(client, settings, ids):
-    demo = add_placeholders(settings)
-    orgs = {o["id"]: o for o in client.get("/api/export/hsds.json").get_json()["organizations"]}
-    placeholder, real, kis = orgs[f"org-{demo['ops']}"], orgs[f"org-{ids['ops']}"], orgs[f"org-{ids['kis']}"]
-    assert placeholder["is_demo"] is True and real["is_demo"] is False
-    # HSDS has no precision: a gmina-centre point would read as the office's location.
-    assert placeholder["locations"][0]["latitude"] is None and placeholder["locations"][0]["longitude"] is None
+def test_hsds_never_publishes_a_placeholder_and_filters_links(client, settings, ids):
+    # Issue 13: placeholders were exported as active services at gmina centres; HSDS now leaves them out.
+    add_placeholders(settings)
+    orgs = {o["name"]: o for o in client.get("/api/export/hsds.json").get_json()["organizations"]}
+    assert not any(" — " in name for name in orgs), sorted(orgs)   # "Ośrodek pomocy społecznej — gmina …"
+    assert len(orgs) == len(ids)
+    real = orgs["Gminny Ośrodek Pomocy Społecznej w Zabłudowie"]
     assert real["locations"][0]["latitude"] == 53.0146
-    assert kis["website"] is None and kis["services"][0]["url"] is None
     assert real["website"] == "https://www.zabludow.example"
+    kis = next(o for o in orgs.values() if o["services"][0]["alternate_name"] == "Klub integracji społecznej")
+    assert "website" not in kis and "url" not in kis["services"][0]     # javascript: is no link
 
 
 def test_geojson_properties_flag_demo(client, settings, ids):
