@@ -5,7 +5,6 @@ Read-only, CORS-open, short-cached. Every bad parameter is a 4xx JSON error {"er
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterator
 
@@ -236,16 +235,9 @@ def export_csv():
 
 @bp.get("/export/hsds.json")
 def export_hsds():
-    f = _export_filters()
-    first = [True]
-
-    def render(inst: Institution) -> str:
-        prefix = "" if first[0] else ",\n"
-        first[0] = False
-        return prefix + json.dumps(serializers.institution_to_hsds(inst), ensure_ascii=False)
-
-    head = '{"profile": "HSDS 3.0 (compiled organizations), adapted by Mapa Wsparcia", "organizations": [\n'
-    return _export_response(_stream(f, render, head=head, tail="\n]}\n"), "application/json", "hsds.json")
+    # The HSDS API's own mapping (webapp/hsds.py): compiled organizations, placeholders left out.
+    from webapp.hsds_api import export_stream
+    return _export_response(export_stream(_export_filters(), _args()), "application/json", "hsds.json")
 
 
 # --- documentation --------------------------------------------------------------------------------

@@ -199,6 +199,8 @@ def spec() -> dict[str, Any]:
             "application/json", {"type": "object"}),
         "/api/openapi.json": _op("Ten dokument / This document", _json({"type": "object"})),
     }
+    from webapp.hsds_api import openapi_paths  # HSDS 3.0 endpoints (webapp/hsds_api.py)
+    paths.update(openapi_paths(_ref("Error")))
     return {
         "openapi": "3.1.0",
         "info": {
