@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from catalog.address import MAX_INPUT, ParsedAddress, parse_address
 from catalog.models import Institution
+from catalog.radii import widen
 from catalog.settings import Settings
 from catalog.text import fold
 from catalog.types import PRECISION_LABELS, TYPES, InstitutionType, Precision, codes_where, info
@@ -34,13 +35,22 @@ NEARBY_TYPES = codes_where("nearby")
 _POINT_RE = re.compile(r"^\s*(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$")
 _TERYT_RE = re.compile(r"^\s*(\d{6,7})\s*$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")   # never part of a place; a NUL would reach the geocoder cache
-_RADII_KM = (25.0, 75.0, 250.0, None)
 _INACTIVE = ("closed",)
 ROLE_LABELS = {
     **{code.value: ti.competent_label for code, ti in TYPES.items() if ti.competent_label},
     # Not a type: a city's MOPS doing the PCPR's tasks.
     "pcpr-city": "Miejski ośrodek pomocy społecznej — zadania powiatowego centrum pomocy rodzinie "
                  "(miasto na prawach powiatu)",
+}
+# A demo placeholder (Institution.is_demo) stands where the catalog has no record of the unit: it is
+# never "the office in your gmina", only the statement that its data is missing.
+PLACEHOLDER_LABELS = {
+    "ops": "Brak danych: katalog nie ma jeszcze ośrodka pomocy społecznej tej gminy (rekord demonstracyjny)",
+    "pcpr": "Brak danych: katalog nie ma jeszcze powiatowego centrum pomocy rodzinie tego powiatu "
+            "(rekord demonstracyjny)",
+    "pup": "Brak danych: katalog nie ma jeszcze powiatowego urzędu pracy tego powiatu (rekord demonstracyjny)",
+    "owes": "Brak danych: katalog nie ma jeszcze ośrodka wsparcia ekonomii społecznej tego subregionu "
+            "(rekord demonstracyjny)",
 }
 
 
@@ -335,7 +345,14 @@ def competent_units(session: Session, place: Place) -> list[Competent]:
         out += [Competent("pup", ROLE_LABELS["pup"], u)
                 for u in _powiat_units(session, T.PUP.value, place.powiat_code)]
     out += _owes(session, place)
-    return out
+    return [_honest(c) for c in out]
+
+
+def _honest(unit: Competent) -> Competent:
+    """A placeholder's label says the data is missing instead of naming it the competent office."""
+    if not unit.institution.is_demo:
+        return unit
+    return Competent(unit.role, PLACEHOLDER_LABELS[unit.role], unit.institution)
 
 
 def nearby_units(session: Session, lat: float, lon: float, types: tuple[str, ...], limit: int) -> list[Nearby]:
@@ -343,17 +360,18 @@ def nearby_units(session: Session, lat: float, lon: float, types: tuple[str, ...
         return []
     base = _active(select(Institution).where(Institution.type.in_(types))
                    .where(Institution.lat.is_not(None)).where(Institution.lon.is_not(None)))
-    found: list[Nearby] = []
-    for radius in _RADII_KM:
+
+    def within(radius: float | None) -> list[Nearby]:
         query = base
         if radius is not None:
             dlat, dlon = radius / 111.0, radius / 65.0      # 65 km per degree of longitude is safe in Poland
             query = query.where(Institution.lat.between(lat - dlat, lat + dlat),
                                 Institution.lon.between(lon - dlon, lon + dlon))
         found = [Nearby(r, boundaries.haversine_km(lat, lon, r.lat, r.lon)) for r in session.exec(query).all()]
-        found = [n for n in found if radius is None or n.distance_km <= radius]
-        if len(found) >= limit:
-            break
+        return [n for n in found if radius is None or n.distance_km <= radius]
+
+    # The one widening policy (catalog.radii), the same the home page's search widens by.
+    found, _radius = widen(within, lambda units: len(units) >= limit)
     return sorted(found, key=lambda n: (n.distance_km, n.institution.id))[:limit]
 
 
