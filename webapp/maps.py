@@ -49,6 +49,10 @@ COVERAGE_TYPES = codes_where("reintegration")
 TYPE_ORDER: list[str] = [t.value for t in TYPES]
 DEFAULT_TITLE = "Mapa Wsparcia"
 APPROXIMATE_LABEL = "położenie przybliżone"
+# A demo placeholder (Institution.is_demo) marks where the catalog has no record: never an office's pin.
+PLACEHOLDER_LABEL = "brak danych — rekord demonstracyjny"
+# The marker row's kind (row[3]), read by MARKER_SCRIPT.
+EXACT, APPROXIMATE_KIND, PLACEHOLDER = 0, 1, 2
 DATA_ELEMENT_ID = "map-data"                           # read by MARKER_SCRIPT
 MARKER_SCRIPT = "/static/js/map-markers.js"
 CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 50, "disableClusteringAtZoom": 15}
@@ -61,6 +65,7 @@ class MapPoint(Protocol):
     lat: float | None
     lon: float | None
     geo_precision: str | None
+    is_demo: bool
 
 
 def is_approximate(precision: str | None) -> bool:
@@ -94,6 +99,7 @@ class Legend(MacroElement):
           .mapa-legend .dot { display: inline-block; width: 11px; height: 11px; border-radius: 50%;
             margin-right: 5px; vertical-align: -1px; border: 2px solid #fff; }
           .mapa-legend .approx { background: #fff !important; border: 2px dashed #333; }
+          .mapa-legend .placeholder { background: transparent !important; border: 2px solid #777; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -106,13 +112,15 @@ class Legend(MacroElement):
         self.body = body
 
 
-def _legend_html(types_present: list[str], choropleth: dict | None) -> str:
+def _legend_html(types_present: list[str], choropleth: dict | None, placeholders: bool = False) -> str:
     items = "".join(
         f'<li><span class="dot" style="background:{info(code).colour}"></span>'
         f'<span aria-hidden="true">{info(code).icon}</span> {escape(info(code).label)}</li>'
         for code in types_present
     )
     items += '<li><span class="dot approx"></span>położenie przybliżone</li>'
+    if placeholders:
+        items += f'<li><span class="dot placeholder"></span>{escape(PLACEHOLDER_LABEL)} (nie urząd)</li>'
     if choropleth and choropleth.get("kind") == "coverage":
         items += ('<li><span class="dot" style="background:#d7301f"></span>powiat bez CIS, KIS, ZAZ i WTZ</li>'
                   '<li><span class="dot" style="background:#a1d99b"></span>powiat z co najmniej jedną</li>')
@@ -159,24 +167,34 @@ def _settings(settings: Settings | None) -> Settings:
     return load()
 
 
+def marker_kind(inst: MapPoint) -> int:
+    """EXACT, APPROXIMATE_KIND, or PLACEHOLDER (a demo record: drawn hollow and grey, never as an office)."""
+    if getattr(inst, "is_demo", False):
+        return PLACEHOLDER
+    return APPROXIMATE_KIND if is_approximate(inst.geo_precision) else EXACT
+
+
 def marker_rows(institutions: Iterable[MapPoint]) -> tuple[list[list[Any]], list[str]]:
-    """Compact marker rows [lat, lon, type index, approximate 0/1, id, name] and the type codes present
-    (in TYPE_ORDER). Names are raw text: the browser puts them in text nodes (MARKER_SCRIPT)."""
+    """Compact marker rows [lat, lon, type index, kind (marker_kind), id, name] and the type codes with
+    a real (non-placeholder) pin, in TYPE_ORDER. Names are raw text: the browser puts them in text
+    nodes (MARKER_SCRIPT)."""
     rows, present = [], set()
     for inst in institutions:
         if inst.lat is None or inst.lon is None:
             continue
         code = inst.type if inst.type in TYPE_ORDER else InstitutionType.OTHER.value
-        present.add(code)
-        rows.append([round(inst.lat, 5), round(inst.lon, 5), TYPE_ORDER.index(code),
-                     1 if is_approximate(inst.geo_precision) else 0, int(inst.id), str(inst.name or "")])
+        kind = marker_kind(inst)
+        if kind != PLACEHOLDER:
+            present.add(code)
+        rows.append([round(inst.lat, 5), round(inst.lon, 5), TYPE_ORDER.index(code), kind, int(inst.id),
+                     str(inst.name or "")])
     return rows, [c for c in TYPE_ORDER if c in present]
 
 
 def _marker_data(rows: list[list[Any]], **extra: Any) -> dict[str, Any]:
     """What MARKER_SCRIPT reads: the rows, the fixed type colours/labels and UI labels."""
     return {"markers": rows, "types": [{"colour": info(c).colour, "label": info(c).label} for c in TYPE_ORDER],
-            "approximate_label": APPROXIMATE_LABEL, **extra}
+            "approximate_label": APPROXIMATE_LABEL, "placeholder_label": PLACEHOLDER_LABEL, **extra}
 
 
 def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | None = None,
@@ -196,7 +214,8 @@ def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | 
     if choropleth:
         _add_choropleth(fmap, choropleth)
     ClusterAssets().add_to(fmap)
-    Legend(_legend_html(present, choropleth)).add_to(fmap)
+    placeholders = any(row[3] == PLACEHOLDER for row in rows)
+    Legend(_legend_html(present, choropleth, placeholders)).add_to(fmap)
     if choropleth:
         folium.LayerControl(collapsed=True).add_to(fmap)
     data = _marker_data(rows, link=True, fit=True, cluster=CLUSTER_OPTIONS)

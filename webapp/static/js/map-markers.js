@@ -3,7 +3,8 @@
  * folium renders the base document (tiles, controls, choropleth, legend) and never sees a scraped string:
  * names arrive here as JSON data in <script type="application/json" id="map-data"> and become text nodes
  * (textContent), never HTML strings or template literals. Ids are checked to be integers before they go
- * into an attribute. Row layout: [lat, lon, type index, approximate 0/1, id, name].
+ * into an attribute. Row layout: [lat, lon, type index, kind, id, name]; kind 0 = exact, 1 = approximate,
+ * 2 = demo placeholder (the catalog has no record there: a hollow grey ring, never an office's pin).
  */
 (function () {
   'use strict';
@@ -16,6 +17,8 @@
   }
   var data = JSON.parse(holder.textContent);
   var types = data.types;
+  var APPROXIMATE = 1;
+  var PLACEHOLDER = 2;
 
   function text(tag, value) {
     var node = document.createElement(tag);
@@ -38,18 +41,27 @@
       box.appendChild(document.createElement('br'));
       box.appendChild(document.createTextNode(types[row[2]].label));
     }
-    if (row[3] === 1) {
+    if (row[3] === APPROXIMATE) {
       box.appendChild(document.createElement('br'));
       box.appendChild(text('em', data.approximate_label));
+    }
+    if (row[3] === PLACEHOLDER) {
+      box.appendChild(document.createElement('br'));
+      box.appendChild(text('em', data.placeholder_label));
     }
     return box;
   }
 
   function marker(row) {
     var colour = types[row[2]].colour;
-    var style = row[3] === 1
-      ? {radius: 8, color: colour, weight: 2, dashArray: '3 3', fillColor: '#ffffff', fillOpacity: 0.9}
-      : {radius: 7, color: '#ffffff', weight: 2, fillColor: colour, fillOpacity: 1};
+    var style;
+    if (row[3] === PLACEHOLDER) {
+      style = {radius: 6, color: '#777777', weight: 2, fill: true, fillOpacity: 0, className: 'placeholder-pin'};
+    } else if (row[3] === APPROXIMATE) {
+      style = {radius: 8, color: colour, weight: 2, dashArray: '3 3', fillColor: '#ffffff', fillOpacity: 0.9};
+    } else {
+      style = {radius: 7, color: '#ffffff', weight: 2, fillColor: colour, fillOpacity: 1};
+    }
     var pin = L.circleMarker([row[0], row[1]], style);
     // Built when opened: thousands of popups are never all needed.
     pin.bindPopup(function () { return popupContent(row); }, {maxWidth: 260});
