@@ -8,8 +8,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from sqlmodel import select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from catalog.db import session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
@@ -27,6 +28,15 @@ from webapp.routing import ID_CONVERTER
 log = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _refuse_large_bodies() -> None:
+    """The API reads no body, so werkzeug would never notice one over the limit: refuse it up front
+    (webapp/errors.py answers 413 in the API's shape, with a Polish message)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
 
 CACHE_SECONDS = 60
 ApiError = ParamError   # the API's 4xx: code, Polish message, English message (errors.py answers it)
