@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
+from catalog.geometry import bbox, haversine_km
 from catalog.models import Institution
 from catalog.settings import Settings
 from catalog.types import Level
@@ -40,6 +41,9 @@ MAX_RESULT_WINDOW = 10_000
 MAX_RADIUS_KM = 1000.0
 RERANK_DEPTH = 200             # relevance hits re-ranked by distance when a point is given
 MAX_DISTANCE_CANDIDATES = 50_000
+# Not catalog.radii's policy (how far a person should be sent for help): this is how the nearest-first
+# sort gathers candidates, box by box, until it has a page's worth; every located match still counts
+# and may appear on later pages. The pages' and resolve's widening is catalog.radii.WIDENING_RADII_KM.
 EXPANDING_RADII_KM = (5.0, 15.0, 50.0, 150.0, 400.0, 1500.0)
 DISTANCE_SCALE_KM = 30.0       # distance-aware ranking: score / (1 + d / scale)
 NO_POINT_PENALTY = 0.5
@@ -219,19 +223,6 @@ def _filters(query: SearchQuery) -> Filters:
 
 
 # --- geometry --------------------------------------------------------------------------------------
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bbox(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
-    dlat = radius_km / 110.574
-    dlon = radius_km / (111.320 * max(math.cos(math.radians(lat)), 0.01))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
-
 
 def _distance(match: Match, near: tuple[float, float]) -> float | None:
     if match.lat is None or match.lon is None:
