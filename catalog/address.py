@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from catalog.text import fold
 from catalog.voivodeships import voivodeships
@@ -175,3 +176,28 @@ def parse_address(raw: str | None) -> ParsedAddress:
     if out.locality is None:
         out.locality = out.post_town
     return out
+
+
+# -- formatting: the one way every output (pages, API, resolve, HSDS, CSV) writes an address -------------
+
+class AddressParts(Protocol):
+    street: str | None
+    building: str | None
+    flat: str | None
+    postal_code: str | None
+    locality: str | None
+    address_raw: str | None
+
+
+def street_line(a: AddressParts) -> str:
+    """'ul. Rynek 8', '12/3'; a rural address without a street is written 'Bytoń 72' (village + number)."""
+    first = a.street or (a.locality if a.building else None)
+    line = " ".join(p for p in (first, a.building) if p)
+    return f"{line}/{a.flat}" if a.flat and line else line
+
+
+def format_address(a: AddressParts) -> str:
+    """'ul. Rynek 8, 15-950 Białystok', 'Bytoń 72, 88-231 Bytoń'; the source's raw text when no part is known."""
+    town = " ".join(p for p in (a.postal_code, a.locality) if p)
+    parts = [p for p in (street_line(a), town) if p]
+    return ", ".join(parts) if parts else (a.address_raw or "")

@@ -19,9 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -30,9 +28,11 @@ from rapidfuzz import fuzz
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
+from catalog.geometry import bbox, haversine_km
 from catalog.models import Institution, SourceRecord
 from catalog.records import SourceItem
 from catalog.settings import REFERENCE_DATA_DIR
+from catalog.text import fold_spaces
 from catalog.types import TYPES, InstitutionType
 
 FUZZY_THRESHOLD = 85.0
@@ -58,22 +58,16 @@ class Match:
 
 # -- text normalisation -------------------------------------------------------------------------------
 
-def fold(text: str | None) -> str:
-    text = (text or "").replace("ł", "l").replace("Ł", "L")
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.lower().split())
-
-
 def _abbreviations() -> dict[str, str]:
     """'cis' -> 'centrum integracji spolecznej', 'mops' -> 'miejski osrodek pomocy spolecznej', ..."""
-    out = {fold(info.abbreviations[0]): fold(info.label) for info in TYPES.values() if info.abbreviations}
+    out = {fold_spaces(info.abbreviations[0]): fold_spaces(info.label) for info in TYPES.values() if info.abbreviations}
     out.pop("ss", None)
     out.pop("ps", None)   # too ambiguous inside names
-    ops = fold(TYPES[InstitutionType.OPS].label)
+    ops = fold_spaces(TYPES[InstitutionType.OPS].label)
     out.update({
         "mops": f"miejski {ops}", "gops": f"gminny {ops}", "mgops": f"miejsko-gminny {ops}",
         "mopr": "miejski osrodek pomocy rodzinie", "mgopr": "miejsko-gminny osrodek pomocy rodzinie",
-        "mup": "miejski urzad pracy", "gup": "grodzki urzad pracy", "sds": fold(TYPES[InstitutionType.SDS].label),
+        "mup": "miejski urzad pracy", "gup": "grodzki urzad pracy", "sds": fold_spaces(TYPES[InstitutionType.SDS].label),
         "stow": "stowarzyszenie", "fund": "fundacja", "im": "imienia", "sp": "spolka",
     })
     return out
@@ -82,7 +76,7 @@ def _abbreviations() -> dict[str, str]:
 ABBREVIATIONS = _abbreviations()
 # Words that only say what kind of unit it is: they cannot tell two units of one type apart.
 GENERIC_WORDS = frozenset(
-    w for info in TYPES.values() for w in fold(info.label).split()
+    w for info in TYPES.values() for w in fold_spaces(info.label).split()
 ) | frozenset({"w", "we", "i", "z", "ze", "przy", "na", "do", "dla", "imienia", "nr", "oraz"})
 # Words that name a part of a unit or a service run inside it ("Lokal Interwencyjny w DPS …", "Punkt
 # Konsultacyjny przy OPS …", "Filia …"): a name with one the other lacks is not that unit.
@@ -95,12 +89,12 @@ _PUNCT = re.compile(r"[^\w\s-]+|(?<!\w)-|-(?!\w)")
 
 def normalise_name(name: str | None) -> str:
     """'CIS „Szansa” w Zabłudowie' -> 'centrum integracji spolecznej szansa w zabludowie'."""
-    words = _PUNCT.sub(" ", fold(name)).split()
+    words = _PUNCT.sub(" ", fold_spaces(name)).split()
     return " ".join(ABBREVIATIONS.get(w, w) for w in words)
 
 
 def _place_stems(*localities: str | None) -> set[str]:
-    return {w[:4] for loc in localities for w in fold(loc).replace("-", " ").split() if len(w) >= 3}
+    return {w[:4] for loc in localities for w in fold_spaces(loc).replace("-", " ").split() if len(w) >= 3}
 
 
 def without_place(normalised: str) -> str:
@@ -126,12 +120,6 @@ def _postcode_points() -> dict[str, tuple[float, float]]:
     with gzip.open(POSTCODES_FILE, "rb") as fh:
         reader = csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8"))
         return {r["kod_pocztowy"]: (float(r["lat"]), float(r["lon"])) for r in reader if r["lat"]}
-
-
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def _point(lat: Any, lon: Any, postal_code: str | None) -> tuple[tuple[float, float] | None, str]:
@@ -171,7 +159,7 @@ def place_conflict(a: _Side, b: _Side) -> tuple[str | None, dict[str, Any]]:
     """Why two records cannot be one place (None when they can), and the distance facts."""
     facts: dict[str, Any] = {}
     if a.point and b.point:
-        km = haversine_km(a.point, b.point)
+        km = haversine_km(*a.point, *b.point)
         exact = a.basis == b.basis == "coordinates"
         limit = MAX_DISTANCE_KM if exact else MAX_DISTANCE_KM + POSTCODE_SLACK_KM
         facts = {"distance_km": round(km, 2), "distance_basis": f"{a.basis}/{b.basis}", "limit_km": limit}
@@ -191,9 +179,9 @@ def same_place(a: _Side, b: _Side) -> list[str]:
     agree = []
     if a.postal_code and a.postal_code == b.postal_code:
         agree.append("postal_code")
-    if a.locality and fold(a.locality) == fold(b.locality):
+    if a.locality and fold_spaces(a.locality) == fold_spaces(b.locality):
         agree.append("locality")
-    if a.basis == b.basis == "coordinates" and haversine_km(a.point, b.point) <= 1.0:
+    if a.basis == b.basis == "coordinates" and haversine_km(*a.point, *b.point) <= 1.0:
         agree.append("point")
     return agree
 
@@ -242,11 +230,8 @@ def _candidates(session: Session, item: SourceItem, side: _Side, types: set[str]
         # lower() on both sides: SQLite folds ASCII only, so "Łapy" must meet the same folding.
         near.append(func.lower(Institution.locality) == func.lower(side.locality))
     if side.point:
-        lat, lon = side.point
-        d_lat = (MAX_DISTANCE_KM + POSTCODE_SLACK_KM) / 111.0
-        d_lon = d_lat / max(math.cos(math.radians(lat)), 0.2)
-        near.append(and_(Institution.lat.between(lat - d_lat, lat + d_lat),
-                         Institution.lon.between(lon - d_lon, lon + d_lon)))
+        min_lat, max_lat, min_lon, max_lon = bbox(*side.point, MAX_DISTANCE_KM + POSTCODE_SLACK_KM)
+        near.append(and_(Institution.lat.between(min_lat, max_lat), Institution.lon.between(min_lon, max_lon)))
     if not near:
         return []
     # Demo placeholders are never merge targets: they are deleted once real data arrive.

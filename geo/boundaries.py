@@ -7,7 +7,6 @@ after 2019 have no polygon; their area lies in the polygon of the gmina they wer
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -15,12 +14,12 @@ import shapely
 from shapely.geometry import Point, shape
 from shapely.ops import nearest_points
 
+from catalog.geometry import haversine_km
 from catalog.settings import REFERENCE_DATA_DIR
 
 GMINY_FILE = REFERENCE_DATA_DIR / "boundaries" / "gminy.geojson"
 # New gmina (id6) -> the gmina whose 2019 polygon still contains it (SOURCE.md "Missing gminy").
 SPLIT_FROM = {"120713": "120705", "200216": "200209"}
-EARTH_RADIUS_KM = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -39,13 +38,6 @@ def _layer() -> _Layer:
     for g in geoms:
         shapely.prepare(g)
     return _Layer(ids, geoms, shapely.STRtree(geoms))
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(1.0, a)))
 
 
 def gmina_at(lat: float, lon: float) -> str | None:

@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from catalog.address import parse_address
+from catalog.geometry import haversine_km
 from catalog.settings import REFERENCE_DATA_DIR
 from catalog.text import fold
 from geo import boundaries, gazetteer, teryt
@@ -284,7 +285,7 @@ def _postcode_test(code: str):
     def test(c: Locality) -> bool:
         if any(boundaries.same_area(c.gmina_id6, g) for g in gminy):
             return True
-        return point is not None and boundaries.haversine_km(c.lat, c.lon, point.lat, point.lon) <= POSTCODE_KM
+        return point is not None and haversine_km(c.lat, c.lon, point.lat, point.lon) <= POSTCODE_KM
     return test
 
 
@@ -295,7 +296,7 @@ def _nearest_to(cands: list[Locality], near: str) -> Locality | None:
         return None
 
     def distance(c: Locality) -> float:
-        return min(boundaries.haversine_km(c.lat, c.lon, la, lo) for la, lo, _ in points)
+        return min(haversine_km(c.lat, c.lon, la, lo) for la, lo, _ in points)
 
     same = [c for c in cands if any(boundaries.same_area(c.gmina_id6, g) for _, _, g in points)]
     best = min(same or cands, key=distance)
@@ -353,7 +354,7 @@ def find(q: PlaceQuery) -> Match | None:
         return Match(towns[0], ordered)
     if q.postal_code and (point := gazetteer.postcode_points().get(q.postal_code)):
         # No namesake in the code's area: the nearest to it are the likeliest.
-        ordered.sort(key=lambda c: boundaries.haversine_km(c.lat, c.lon, point.lat, point.lon))
+        ordered.sort(key=lambda c: haversine_km(c.lat, c.lon, point.lat, point.lon))
     return Match(None, ordered)
 
 

@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
-from catalog.address import MAX_INPUT, ParsedAddress, parse_address
+from catalog.address import MAX_INPUT, ParsedAddress, format_address, parse_address
+from catalog.geometry import haversine_km
 from catalog.models import Institution
 from catalog.radii import widen
 from catalog.settings import Settings
@@ -122,18 +123,6 @@ class Resolution:
             "nearby": [{"distance_km": round(n.distance_km, 2), "institution": institution_dict(n.institution)}
                        for n in self.nearby],
         }
-
-
-def format_address(inst: Institution) -> str:
-    first = " ".join(p for p in (inst.street, _number(inst)) if p)
-    second = " ".join(p for p in (inst.postal_code, inst.locality) if p)
-    return ", ".join(p for p in (first, second) if p) or (inst.address_raw or "")
-
-
-def _number(inst: Institution) -> str | None:
-    if not inst.building:
-        return None
-    return f"{inst.building}/{inst.flat}" if inst.flat else inst.building
 
 
 def institution_dict(inst: Institution) -> dict[str, Any]:
@@ -367,7 +356,7 @@ def nearby_units(session: Session, lat: float, lon: float, types: tuple[str, ...
             dlat, dlon = radius / 111.0, radius / 65.0      # 65 km per degree of longitude is safe in Poland
             query = query.where(Institution.lat.between(lat - dlat, lat + dlat),
                                 Institution.lon.between(lon - dlon, lon + dlon))
-        found = [Nearby(r, boundaries.haversine_km(lat, lon, r.lat, r.lon)) for r in session.exec(query).all()]
+        found = [Nearby(r, haversine_km(lat, lon, r.lat, r.lon)) for r in session.exec(query).all()]
         return [n for n in found if radius is None or n.distance_km <= radius]
 
     # The one widening policy (catalog.radii), the same the home page's search widens by.

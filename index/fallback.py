@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
+from catalog.geometry import bbox, haversine_km
 from catalog.models import Institution
 from index.analysis import fold
-from index.api import Hit, Located, Point, SearchQuery, SearchResult, bbox, haversine_km, validate
+from index.api import Hit, Located, Point, SearchQuery, SearchResult, validate
 
 BACKEND = "sql"
 # Shown on every page that searched without the index (templates/base.html) and as the API's note.

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from shapely.geometry import mapping, shape
 from shapely.ops import unary_union
 
+from catalog.address import street_line
 from catalog.models import ChangeLog, Institution
 from catalog.settings import REFERENCE_DATA_DIR
 from catalog.types import NEEDS, SERVICE_TAGS, TARGET_GROUPS, TYPES, Level, Status, info
@@ -329,12 +330,7 @@ def _contacts(inst: Institution, identity: str) -> list[dict[str, Any]]:
 
 
 def _address_line(inst: Institution) -> str | None:
-    street = " ".join(x for x in (inst.street, inst.building) if x)
-    if street and inst.flat:
-        street = f"{street}/{inst.flat}"
-    if street and not inst.street and inst.locality:   # a rural address: "Zabłudów 12"
-        street = f"{inst.locality} {street}"
-    return street or None
+    return street_line(inst) or None   # a rural address: "Zabłudów 12" (catalog.address)
 
 
 def _address(inst: Institution, identity: str) -> dict[str, Any] | None:

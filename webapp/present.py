@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from flask import Flask
 
+from catalog.address import format_address, street_line
 from catalog.models import FieldProvenance, Institution
 from catalog.priority import choose
 from catalog.types import (
@@ -85,20 +86,6 @@ def precision_label(code: str | None) -> str:
 def is_approximate(code: str | None) -> bool:
     """A pin placed at a postcode, locality or unit centre, not at the building."""
     return bool(code) and code not in {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
-
-
-def street_line(inst: Institution) -> str:
-    """'ul. Rynek 8', '12/3'; a rural address without a street is written 'Bytoń 72' (village + number)."""
-    first = inst.street or (inst.locality if inst.building else None)
-    line = " ".join(p for p in (first, inst.building) if p)
-    return f"{line}/{inst.flat}" if inst.flat and line else line
-
-
-def address(inst: Institution) -> str:
-    """'ul. Rynek 8, 15-950 Białystok', falling back to the raw source text."""
-    town = " ".join(p for p in (inst.postal_code, inst.locality) if p)
-    parts = [p for p in (street_line(inst), town) if p]
-    return ", ".join(parts) if parts else (inst.address_raw or "")
 
 
 def place_names(inst: Institution) -> str:
@@ -272,7 +259,7 @@ STATUS_OPTIONS = [(s.value, label) for s, label in STATUS_LABELS.items()]
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        type_label=type_label, status_label=status_label, precision_label=precision_label, address=address,
+        type_label=type_label, status_label=status_label, precision_label=precision_label, address=format_address,
         place_names=place_names, area_name=area_name, phones=phones, geo_uri=geo_uri, osm_url=osm_url,
         local_dt=local_dt, km=km, provenance_value=provenance_value, street_line=street_line, pairs=pairs,
         web_url=web_url, is_stale=is_stale, placeholder_area=placeholder_area,

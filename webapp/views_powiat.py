@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from catalog.address import street_line
 from catalog.models import PLACES_FIELDS, Institution
 from catalog.spreadsheet import safe_row
 from catalog.types import info
@@ -68,7 +69,7 @@ def _csv_row(inst: Institution, places_sources: dict[int, str]) -> list[str]:
     # A placeholder's status is no source's word: it is not written as "działa".
     status = "brak danych" if inst.is_demo else present.status_label(inst.status)
     return [
-        info(inst.type).label, inst.name, present.street_line(inst), inst.postal_code or "", inst.locality or "",
+        info(inst.type).label, inst.name, street_line(inst), inst.postal_code or "", inst.locality or "",
         names["gmina"] or "", "; ".join(p["raw"] for p in present.phones(inst)), inst.email or "",
         present.web_url(inst.www) or "", inst.operator_name or "", status,
         present.local_dt(inst.valid_until) if inst.valid_until else "", present.precision_label(inst.geo_precision),

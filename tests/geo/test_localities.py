@@ -11,8 +11,9 @@ import re
 
 import pytest
 
+from catalog.geometry import haversine_km
 from catalog.text import fold
-from geo import boundaries, localities
+from geo import localities
 from geo.resolve import resolve
 
 SAMPLE_SEED = 20260112
@@ -49,7 +50,7 @@ def test_bundled_register_covers_simc_with_points(rows):
     for simc, id6, lat, lon in (BYTON, MOCZARY):
         r = by_simc[simc]
         assert r["gmina"][:6] == id6
-        assert boundaries.haversine_km(float(r["lat"]), float(r["lon"]), lat, lon) < 1.0
+        assert haversine_km(float(r["lat"]), float(r["lon"]), lat, lon) < 1.0
 
 
 def test_sampled_villages_resolve_to_their_gmina(session, geo_settings, rows):
@@ -135,7 +136,7 @@ def test_postal_code_orders_choices_by_nearness(session, geo_settings):
     res = resolve(session, geo_settings, "Zalesie 05-500")
     assert res.ambiguous
     code = gazetteer.postcode_points()["05-500"]
-    distances = [boundaries.haversine_km(p.lat, p.lon, code.lat, code.lon) for p in res.alternatives]
+    distances = [haversine_km(p.lat, p.lon, code.lat, code.lon) for p in res.alternatives]
     assert distances == sorted(distances) and distances[0] < 50
 
 

@@ -6,7 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from index.api import IndexMissing, QueryError, SearchQuery, haversine_km, index_exists, search
+from catalog.geometry import haversine_km
+from index.api import IndexMissing, QueryError, SearchQuery, index_exists, search
 from index.cli import search_cmd
 
 ZABLUDOW = (53.0135, 23.3368)
