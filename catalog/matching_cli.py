@@ -11,7 +11,7 @@ from typing import Any
 import click
 from sqlmodel import Session, select
 
-from catalog import merge
+from catalog import merge, priority
 from catalog.db import session_scope, upgrade
 from catalog.models import (
     INSTITUTION_DATA_FIELDS,
@@ -174,6 +174,12 @@ def undo_unmerge(session: Session, settings: Settings, record_id: int) -> tuple[
         raise click.ClickException(
             f"Instytucja {current.id} ma już inne rekordy źródłowe — odłącz je najpierw (wsparcie unmerge).")
     now = utcnow()
+    # What a stage derived for the removed institution is history: the target has its own (catalog.derived).
+    for row in session.exec(select(FieldProvenance).where(
+            FieldProvenance.institution_id == current.id, FieldProvenance.source.in_(priority.DERIVED_SOURCES),
+            FieldProvenance.current())).all():
+        row.superseded_at = now
+    session.flush()
     for model in (FieldProvenance, ChangeLog, ErrorReport):
         for row in session.exec(select(model).where(model.institution_id == current.id)).all():
             row.institution_id = target.id

@@ -30,9 +30,15 @@ def ranking(field: str) -> tuple[str, ...]:
     return LEGAL_FIRST if field in _LEGAL_FIELDS else CONTACT_FIRST
 
 
+# Values a stage derived (catalog.derived: geography) rank after every source, listed or not.
+DERIVED_SOURCES = ("geo",)
+
+
 def rank(field: str, source: str) -> int:
     """Lower is better."""
     order = ranking(field)
+    if source in DERIVED_SOURCES:
+        return len(order) + 1
     for i, prefix in enumerate(order):
         if source == prefix or source.startswith(prefix + "-"):
             return i

@@ -18,19 +18,20 @@ from typing import Any
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from geo import coverage
-from catalog.models import FieldProvenance, Institution, utcnow
+from catalog.address import ParsedAddress, parse_address
+from catalog.derived import current_rows, write_derived
+from catalog.models import FieldProvenance, Institution
 from catalog.phones import normalise_phones
 from catalog.settings import REFERENCE_DATA_DIR, Settings
 from catalog.types import Precision
 from geo import assign as assign_mod
-from geo import boundaries, offline
-from catalog.address import ParsedAddress, parse_address
+from geo import boundaries, coverage, offline
 from geo.geocoder import Geocoder
 from geo.nominatim import NAME as NOMINATIM
 
 log = logging.getLogger(__name__)
 BATCH = 500
+GEO_SOURCE = "geo"   # the provenance source of everything this stage derives (catalog.derived)
 POWIAT_POINT = "offline:powiat-point"   # "offline…": ours, so recomputed when better evidence arrives
 RJPS_2022_POINT = "rjps-2022"   # geo_source of a point taken from the RJPS 2022 map answers
 _ADDRESS_PARTS = ("street", "building", "flat", "postal_code", "locality")
@@ -66,14 +67,18 @@ def _set(inst: Institution, changes: dict[str, Any], field: str, value: Any) -> 
         changes[field] = value
 
 
-def _address(inst: Institution, changes: dict[str, Any], stats: EnrichStats) -> ParsedAddress:
+def _address(inst: Institution, changes: dict[str, Any], stats: EnrichStats,
+             sourced: set[str] | None = None) -> ParsedAddress:
+    """Parts from address_raw where the source gave none. sourced (a recheck): the parts a source gave;
+    the others were parsed by us earlier and follow the current address_raw (the source may have changed it)."""
     parsed = parse_address(inst.address_raw) if inst.address_raw else ParsedAddress(raw="")
     for part in _ADDRESS_PARTS:
         current, found = getattr(inst, part), getattr(parsed, part)
-        if current is None and found:
+        ours = sourced is not None and part not in sourced
+        if found and (current is None or (ours and found != current)):
             changes[part] = found
             stats.parsed += 1
-        elif current:
+        elif current and not (ours and found):
             setattr(parsed, part, current)      # the source's own parts win over our parse
     if inst.postal_code and not parsed.post_town:
         parsed.post_town = parsed.locality
@@ -111,10 +116,13 @@ def _point(inst: Institution, addr: ParsedAddress, geocoder: Geocoder, changes: 
     return (found.lat, found.lon), found.precision
 
 
-def _sourced_teryt(session: Session, ids: list[int]) -> dict[int, set[str]]:
-    """Which TERYT fields a source gave (FieldProvenance), per institution: those are never re-derived."""
+def _sourced(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    """Which TERYT and address-part fields a source gave (FieldProvenance), per institution: those are never
+    re-derived."""
     rows = session.exec(select(FieldProvenance.institution_id, FieldProvenance.field).where(
-        FieldProvenance.institution_id.in_(ids), FieldProvenance.field.in_(("gmina_id6", "powiat_teryt")),
+        FieldProvenance.institution_id.in_(ids),
+        FieldProvenance.field.in_(("gmina_id6", "powiat_teryt", *_ADDRESS_PARTS)),
+        FieldProvenance.source != GEO_SOURCE,   # our own earlier derivation is not a source
         FieldProvenance.current())).all()   # a code the source no longer gives may be re-derived
     out: dict[int, set[str]] = {}
     for inst_id, field in rows:
@@ -206,7 +214,7 @@ def enrich_one(inst: Institution, geocoder: Geocoder, stats: EnrichStats, rechec
     """Derived fields of one institution that differ from what it has (applied by the caller).
     recheck: recompute points our geocoder made earlier (the address may have changed since)."""
     changes: dict[str, Any] = {}
-    addr = _address(inst, changes, stats)
+    addr = _address(inst, changes, stats, (sourced or set()) if recheck else None)
     if inst.phones_raw and not inst.phones:
         changes["phones"] = normalise_phones(inst.phones_raw)
     point, precision = _point(inst, addr, geocoder, changes, stats, recheck)
@@ -232,7 +240,8 @@ def enrich(session: Session, settings: Settings, institution_ids: list[int] | No
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         rows = session.exec(select(Institution).where(Institution.id.in_(chunk)).order_by(Institution.id)).all()
-        sourced = _sourced_teryt(session, chunk) if recheck else {}
+        sourced = _sourced(session, chunk) if recheck else {}
+        derived_rows = current_rows(session, chunk, GEO_SOURCE)
         for inst in rows:
             stats.seen += 1
             try:
@@ -241,11 +250,8 @@ def enrich(session: Session, settings: Settings, institution_ids: list[int] | No
                 log.exception("geo enrich failed for institution %s", inst.id)
                 stats.errors += 1
                 continue
-            if changes:
-                for field, value in changes.items():
-                    setattr(inst, field, value)
-                inst.updated_at = utcnow()
-                session.add(inst)
+            if changes:   # through the catalog: provenance "geo" and a change-log entry per field
+                write_derived(session, inst, changes, source=GEO_SOURCE, rows=derived_rows)
                 stats.changed += 1
         session.flush()
     log.info("geo enrich: %s", stats.as_dict())

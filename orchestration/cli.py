@@ -11,8 +11,8 @@ from catalog import cli as catalog_cli
 from catalog import matching_cli, reports_cli
 from geo import cli as geo_cli
 from index import cli as index_cli
-from orchestration import ingest_cli, stages_cli
 from orchestration import import_document as import_document_cli
+from orchestration import ingest_cli, stages_cli
 from scrapers.documents import cli as documents_cli
 from webapp import serve_cli
 

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlmodel import delete, func, select
+from sqlmodel import func, select
 
 from catalog.db import session_scope, upgrade
-from catalog.models import ChangeLog, FieldProvenance, Institution, SourceRecord
+from catalog.derived import remove_placeholders
+from catalog.models import Institution
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import REFERENCE_DATA_DIR, Settings
 from catalog.types import InstitutionType, Precision
@@ -130,21 +131,52 @@ def _powiat_point(code: str) -> tuple[float, float] | None:
     return powiat_point(code)
 
 
+def _real_units(session) -> dict[tuple[str, str], int]:
+    """(type, TERYT unit) -> a real (non-demo) institution covering it: an OPS/CUS its gmina, a PCPR or
+    PUP its powiat and the powiaty it serves."""
+    rows = session.exec(
+        select(Institution.id, Institution.type, Institution.gmina_id6, Institution.powiat_teryt,
+               Institution.service_area)
+        .where(Institution.is_demo == False, Institution.type.in_(("ops", "cus", "pcpr", "pup")))
+        .order_by(Institution.id)
+    ).all()
+    units: dict[tuple[str, str], int] = {}
+    for inst_id, type_, gmina, powiat, area in rows:
+        if type_ in ("ops", "cus"):
+            if gmina:
+                units.setdefault(("ops", gmina), inst_id)
+            continue
+        for code in [powiat, *(a for a in (area or []) if len(a) == 4)]:
+            if code:
+                units.setdefault((type_, code), inst_id)
+    return units
+
+
 def _covered(settings: Settings) -> dict[str, set[str]]:
     """TERYT units that already have a real (non-demo) OPS/CUS, PCPR or PUP in the catalog."""
     covered: dict[str, set[str]] = {"ops": set(), "pcpr": set(), "pup": set()}
     with session_scope(settings.database_url) as session:
-        rows = session.exec(
-            select(Institution.type, Institution.gmina_id6, Institution.powiat_teryt, Institution.service_area)
-            .where(Institution.is_demo == False)
-        ).all()
-    for type_, gmina, powiat, area in rows:
-        if type_ in ("ops", "cus") and gmina:
-            covered["ops"].add(gmina)
-        elif type_ in ("pcpr", "pup") and powiat:
-            covered[type_].add(powiat)
-            covered[type_].update(a for a in (area or []) if len(a) == 4)
+        for type_, unit in _real_units(session):
+            covered[type_].add(unit)
     return covered
+
+
+def replace_covered_placeholders(session) -> list[int]:
+    """Remove the placeholders whose own unit a real institution of their type now covers (an OPS
+    placeholder its gmina, a PCPR/PUP placeholder its powiat) — never by how many records a source brought,
+    so a regional list replaces the placeholders of its region only. Returns the removed ids."""
+    units = _real_units(session)
+    replaced: dict[int, int] = {}
+    for inst_id, type_, gmina, powiat in session.exec(
+            select(Institution.id, Institution.type, Institution.gmina_id6, Institution.powiat_teryt)
+            .where(Institution.is_demo == True)).all():
+        real = units.get((type_, gmina if type_ == "ops" else powiat))
+        if real is not None:
+            replaced[inst_id] = real
+    removed = remove_placeholders(session, replaced)
+    if removed:
+        log.info("replaced %d demo placeholders with real records covering their units", len(removed))
+    return removed
 
 
 def load_demo(settings: Settings, only_if_empty: bool = True) -> DemoLoad:
@@ -215,19 +247,6 @@ class _SampleOnly:
         result = self.adapter.fetch(client, settings)
         result.complete = False
         return result
-
-
-def purge_placeholders(session, types: set[str]) -> list[int]:
-    """Remove demo placeholders of `types` once real records of those types have arrived."""
-    ids = session.exec(
-        select(Institution.id).where(Institution.is_demo == True, Institution.type.in_(sorted(types)))
-    ).all()
-    if not ids:
-        return []
-    for model in (FieldProvenance, SourceRecord, ChangeLog):
-        session.exec(delete(model).where(model.institution_id.in_(ids)))
-    session.exec(delete(Institution).where(Institution.id.in_(ids)))
-    return list(ids)
 
 
 def registries_reachable(settings: Settings, timeout: float = 4.0) -> bool:

@@ -1,4 +1,5 @@
-"""`wsparcie scrape`, `wsparcie ingest` (the cron entry point), `wsparcie load-demo` and `wsparcie start`."""
+"""`wsparcie scrape`, `wsparcie ingest` (the cron entry point), `wsparcie reparse`, `wsparcie load-demo` and
+`wsparcie start`."""
 from __future__ import annotations
 
 import json
@@ -109,6 +110,25 @@ def ingest_cmd(as_json: bool, no_progress: bool) -> None:
     _run(None, as_json, not no_progress)
 
 
+@click.command("reparse")
+@click.option("--source", "sources", multiple=True, metavar="KEY",
+              help="Only this source (repeatable; default: every source with stored captures).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source run.")
+def reparse_cmd(sources: tuple[str, ...], as_json: bool) -> None:
+    """Parse the stored captures again (no request to any source) and merge them as a normal run, so a
+    parser fix reaches old records. Exits 1 when any source failed (e.g. a request not in the captures)."""
+    unknown = [s for s in sources if s not in ADAPTERS and s not in GROUPS]
+    if unknown:
+        raise click.BadParameter(f"unknown source(s): {', '.join(unknown)}", param_hint="--source")
+    settings = settings_mod.load()
+    try:
+        summaries = pipeline.reparse(settings, list(sources) or None)
+    except pipeline.IngestLocked as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
+    sys.exit(_report(summaries, as_json))
+
+
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the catalog holds no institutions yet.")
 def load_demo_cmd(if_empty: bool) -> None:
@@ -142,4 +162,4 @@ def start_cmd(ctx: click.Context, host: str, port: int, offline: bool) -> None:
     ctx.invoke(serve_cmd, host=host, port=port)
 
 
-commands = [scrape_cmd, ingest_cmd, load_demo_cmd, start_cmd]
+commands = [scrape_cmd, ingest_cmd, reparse_cmd, load_demo_cmd, start_cmd]

@@ -31,7 +31,7 @@ from sqlmodel import func, select
 
 from catalog.db import session_scope, upgrade
 from catalog.merge import apply_fetch, describe_degraded, ensure_source
-from catalog.models import Institution, ScrapeRun, Source, utcnow
+from catalog.models import Institution, RawCapture, ScrapeRun, Source, utcnow
 from catalog.settings import Settings
 from geo.units import resolve_units
 from scrapers.registry import ADAPTERS, expand
@@ -161,16 +161,39 @@ def scrape(settings: Settings, keys: list[str] | None = None, progress: Progress
     return summaries
 
 
-def _run_locked(settings: Settings, key: str, progress: Progress | None) -> RunSummary:
+def reparse(settings: Settings, keys: list[str] | None = None) -> list[RunSummary]:
+    """Run the parsers again over the stored captures (RawCapture rows and their bodies) of the given
+    sources (default: every registered source with captures), each as a normal run through the merge,
+    then the later stages: a parser fix reaches old records without a request to any source. A request
+    the captures cannot answer fails that source's run as a fetch error would; the catalog keeps it."""
+    upgrade(settings.database_url)
+    if keys is None:
+        with session_scope(settings.database_url) as session:
+            stored = set(session.exec(select(RawCapture.source).distinct()).all())
+        keys = sorted(k for k in ADAPTERS if k in stored)
+    summaries: list[RunSummary] = []
+    with ingest_lock(settings, shared=True), _sigterm_as_interrupt():
+        for key in expand(keys):
+            summary = _run_locked(settings, key, None, captures_only=True)
+            summaries.append(summary)
+            _log_summary(summary)
+        touched = set().union(*(s.touched_ids for s in summaries))
+        later_stages(settings, sorted(touched), summaries)
+    return summaries
+
+
+def _run_locked(settings: Settings, key: str, progress: Progress | None,
+                captures_only: bool = False) -> RunSummary:
     """Run one source under its own lock; skip it when another process is running it."""
     with named_lock(settings, f"source-{key}") as held:
         if not held:
             return RunSummary(key, None, "skipped",
                               message=f"another ingest is running this source (lock: locks/source-{key}.lock)")
-        return run_source(settings, key, progress)
+        return run_source(settings, key, progress, captures_only)
 
 
-def run_source(settings: Settings, key: str, progress: Progress | None = None) -> RunSummary:
+def run_source(settings: Settings, key: str, progress: Progress | None = None,
+               captures_only: bool = False) -> RunSummary:
     started = time.monotonic()
     if key not in ADAPTERS:
         known = ", ".join(sorted(ADAPTERS))
@@ -180,20 +203,22 @@ def run_source(settings: Settings, key: str, progress: Progress | None = None) -
     except Exception as exc:  # an adapter that cannot even be built must not stop the other sources
         log.exception("source %s: adapter failed to load", key)
         return RunSummary(key, None, "failed", message=f"adapter failed to load: {exc}")
-    summary = run_adapter(settings, adapter, progress)
+    summary = run_adapter(settings, adapter, progress, captures_only)
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -> RunSummary:
-    """Fetch and merge one adapter instance (also used for the demo snapshot's replayed sources)."""
+def run_adapter(settings: Settings, adapter, progress: Progress | None = None,
+                captures_only: bool = False) -> RunSummary:
+    """Fetch and merge one adapter instance (also used for the demo snapshot's replayed sources).
+    captures_only: answer every request from the stored captures, never the network (reparse)."""
     key = adapter.meta.key
     started = time.monotonic()
     upgrade(settings.database_url)
     run_id, resumed = _start_run(settings, adapter.meta)
     summary = RunSummary(key, run_id, "failed")
     try:
-        result, deadline = _fetch(settings, adapter, run_id, resumed, progress)
+        result, deadline = _fetch(settings, adapter, run_id, resumed, progress, captures_only)
     except KeyboardInterrupt:
         _finish(settings, run_id, "interrupted", message="interrupted; the next run continues it")
         raise
@@ -219,14 +244,15 @@ def run_adapter(settings: Settings, adapter, progress: Progress | None = None) -
     return summary
 
 
-def _fetch(settings: Settings, adapter, run_id: int, resumed: bool, progress: Progress | None):
+def _fetch(settings: Settings, adapter, run_id: int, resumed: bool, progress: Progress | None,
+           captures_only: bool = False):
     from scrapers.http import HttpClient
 
     if progress is not None and hasattr(adapter, "progress"):
         adapter.progress = progress
     replay_dir = getattr(adapter, "replay_dir", None)
     with HttpClient(settings, adapter.meta.key, run_id=run_id, resume_run_id=run_id if resumed else None,
-                    replay_dir=replay_dir) as client:
+                    replay_dir=replay_dir, captures_only=captures_only) as client:
         result = adapter.fetch(client, settings)
         deadline = f"stopped at {client.run_label}" if client.deadline_reached else None
     return result, deadline
@@ -249,8 +275,6 @@ def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -
             source.last_run_id = run_id
             if status == "ok":
                 source.last_success_at = run.finished_at
-            if meta.key != "demo" and result.complete:
-                stats.touched_ids.update(_replace_placeholders(session, result))
             pause_point(settings, "merge")   # inside the transaction: a kill here must change nothing
         summary.status, summary.complete, summary.touched_ids = status, result.complete, stats.touched_ids
         if result.errors:
@@ -261,26 +285,6 @@ def _merge(settings: Settings, meta, result, run_id: int, summary: RunSummary) -
         log.exception("source %s: merge failed", meta.key)
         summary.status, summary.message = "failed", f"merge failed, nothing changed: {exc}"
         _finish(settings, run_id, "failed", message=summary.message, errors=result.errors)
-
-
-# A real source must deliver at least this many institutions of a type before that type's demo
-# placeholders go (the bundled RJPS sample alone must not empty the demo map).
-PLACEHOLDER_REPLACEMENT_MIN = 100
-
-
-def _replace_placeholders(session, result) -> list[int]:
-    from orchestration.demo import purge_placeholders
-
-    counts: dict[str, int] = {}
-    for item in result.items:
-        type_ = "ops" if item.fields.get("type") == "cus" else item.fields.get("type")
-        counts[type_] = counts.get(type_, 0) + 1
-    types = {t for t, n in counts.items() if n >= PLACEHOLDER_REPLACEMENT_MIN and t in ("ops", "pcpr", "pup")}
-    if not types:
-        return []
-    removed = purge_placeholders(session, types)
-    log.info("replaced %d demo placeholders (%s) with real records", len(removed), ", ".join(sorted(types)))
-    return removed
 
 
 def _start_run(settings: Settings, meta) -> tuple[int, bool]:
@@ -317,11 +321,13 @@ def later_stages(settings: Settings, touched_ids: list[int] | None, summaries: l
 
     touched_ids None means everything (full enrich pass and an index rebuild). Otherwise each stage also
     takes what an earlier, crashed run left undone (geo: changed since its watermark; index: catch-up)."""
+    removed: list[int] = []
     if "geo" in stages:
-        _stage(summaries, "geo", _enrich, settings, touched_ids)
+        _stage(summaries, "geo", lambda s, ids: _enrich(s, ids, removed), settings, touched_ids)
     if "index" in stages:
         pause_point(settings, "index")   # after the geo commit: a kill here used to lose the index update
-        _stage(summaries, "index", _index, settings, touched_ids)
+        ids = None if touched_ids is None else sorted(set(touched_ids) | set(removed))
+        _stage(summaries, "index", _index, settings, ids)
 
 
 def _stage(summaries: list[RunSummary], name: str, stage, settings: Settings, ids: list[int] | None,
@@ -375,8 +381,11 @@ def _since_geo_watermark(session, settings: Settings) -> tuple[set[int], datetim
     return set(session.exec(query).all()), high
 
 
-def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
+def _enrich(settings: Settings, ids: list[int] | None, removed: list[int]) -> str | None:
+    """Geo enrich, then the demo placeholders whose unit a real record now covers go (their ids are
+    appended to `removed`, for the index stage), in the same transaction."""
     from geo.enrich import enrich
+    from orchestration.demo import replace_covered_placeholders
 
     with session_scope(settings.database_url) as session:
         if ids is None:
@@ -388,7 +397,9 @@ def _enrich(settings: Settings, ids: list[int] | None) -> str | None:
             # Also retry rows an earlier run could not complete (cheap: complete rows are skipped in SQL).
             retry = enrich(session, settings, None)
             stats.errors += retry.errors
+        gone = replace_covered_placeholders(session)
         pause_point(settings, "geo")   # before the commit: a kill here loses this stage's work only
+    removed.extend(gone)
     _write_geo_watermark(settings, high)
     log.info("geo: %s", stats)
     if stats.errors:

@@ -333,8 +333,11 @@ class HttpClient:
     def __init__(self, settings: Settings, source_key: str, run_id: int | None = None,
                  resume_run_id: int | None = None, replay_dir: str | Path | None = None, *,
                  record: bool = True, record_dir: str | Path | None = None, backoff: float = 1.0,
-                 limiter: HostRateLimiter | None = None, transport: httpx.BaseTransport | None = None) -> None:
+                 limiter: HostRateLimiter | None = None, transport: httpx.BaseTransport | None = None,
+                 captures_only: bool = False) -> None:
         """record=False: no RawCapture rows or capture files (no database needed).
+        captures_only: never the network; every request is answered by the newest stored capture of the
+        same request (any run), or fails with FetchError (`wsparcie reparse`).
         record_dir: also write every live 200 response into a replay directory (captures for fixtures).
         backoff: first retry pause in seconds (doubles per attempt, plus jitter)."""
         self.settings = settings
@@ -342,6 +345,7 @@ class HttpClient:
         self.run_id = run_id
         self.resume_run_id = resume_run_id
         self.record = record
+        self.captures_only = captures_only
         self.delay = settings.rate_limit(source_key)
         self.backoff = backoff
         self.limiter = limiter or DEFAULT_LIMITER
@@ -386,6 +390,8 @@ class HttpClient:
 
     def _request(self, method: str, url: str, body: bytes | None, headers: dict) -> Response:
         key = request_key(method, url, body)
+        if self.captures_only:
+            return self._from_captures(url, key)
         if self.replay is not None:
             return self._from_replay(method, url, body, key)
         if self.resume_run_id is not None and self.record:
@@ -573,6 +579,13 @@ class HttpClient:
         headers = httpx.Headers({"content-type": entry.content_type} if entry.content_type else {})
         capture_id = self._capture(method, url, key, entry.content, headers, 200)
         return Response(200, entry.content, headers, url, capture_id, from_cache=True)
+
+    def _from_captures(self, url: str, key: str) -> Response:
+        """The stored answer to this request; its capture id is kept, so records point at those bytes."""
+        stored = self._previous_capture(key, need_validator=False)
+        if stored is None:
+            raise FetchError(url, "not in the stored captures")
+        return self._stored_response(stored, stored.url, stored.id)
 
     def _from_resume(self, key: str) -> Response | None:
         stored = self._previous_capture(key, run_id=self.resume_run_id, need_validator=False)

@@ -103,19 +103,41 @@ def test_a_multi_type_list_yields_each_institution_with_its_own_type(demo_data_d
     assert {"ops", "pcpr", "oik", "cus", "other"} <= set(types) and types["ops"] > 150 and types["oik"] >= 10
 
 
-def test_real_records_replace_placeholders_of_their_type(demo_data_dir):
+class RegionalAdapter(StaticAdapter):
+    """A complete regional list (like ops-24, Śląskie only) of many OPS."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.meta = SourceMeta(key="ops-30", name="OPS (test)", url="https://example.invalid", licence="-",
+                               attribution="-")
+
+
+def test_a_regional_list_replaces_only_the_placeholders_of_the_gminy_it_covers(demo_data_dir):
     s = settings_mod.load()
-    before = Counter(i.type for i in _institutions(s) if i.is_demo)
-    items = [
-        SourceItem(source="rjps", source_key=str(1000 + n), fields={
-            "name": f"Gminny Ośrodek Pomocy Społecznej nr {n} (test)", "type": "ops"})
-        for n in range(pipeline.PLACEHOLDER_REPLACEMENT_MIN)
-    ]
-    summary = pipeline.run_adapter(s, StaticAdapter(items))
-    assert summary.ok
+    before = _institutions(s)
+    placeholder_gminy = sorted(i.gmina_id6 for i in before if i.is_demo and i.type == "ops")
+    wielkopolska = [g for g in placeholder_gminy if g.startswith("30")][:120]
+    elsewhere = [g for g in placeholder_gminy if not g.startswith("30")]
+    assert len(wielkopolska) == 120 and len(elsewhere) > 1000
+    items = [SourceItem(source="ops-30", source_key=f"ops:{g}", fields={
+        "name": f"Gminny Ośrodek Pomocy Społecznej {g} (test)", "type": "ops", "woj_teryt": "30",
+        "powiat_teryt": g[:4], "gmina_id6": g}) for g in wielkopolska]
+    summary = pipeline.run_adapter(s, RegionalAdapter(items))
+    assert summary.ok and summary.n_new == 120
+    # Before the geo stage nothing is replaced: placeholders go when a real record covers their unit.
+    assert sum(i.is_demo and i.type == "ops" for i in _institutions(s)) == len(placeholder_gminy)
+    summaries: list[pipeline.RunSummary] = []
+    pipeline.later_stages(s, sorted(summary.touched_ids), summaries)
+    assert summaries == []
+    after = _institutions(s)
+    left = {i.gmina_id6 for i in after if i.is_demo and i.type == "ops"}
+    # Every other voivodeship keeps its placeholders, and so do the gminy of this one the list does not cover.
+    assert left == set(placeholder_gminy) - set(wielkopolska) and set(elsewhere) <= left
+    assert Counter(i.type for i in after if i.is_demo)["pcpr"] == Counter(
+        i.type for i in before if i.is_demo)["pcpr"]
     with session_scope(s.database_url) as session:
-        left = Counter(i.type for i in session.exec(select(Institution).where(Institution.is_demo == True)))
-    assert left == {"pcpr": before["pcpr"], "pup": before["pup"]}
+        notes = session.exec(select(ChangeLog).where(ChangeLog.kind == "replaced-placeholder")).all()
+    assert len(notes) == 120 and {n.old_value for n in notes} == {f"ops-{g}" for g in wielkopolska}
 
 
 def test_loading_the_demo_over_real_data_marks_nothing_missing(demo_data_dir):
