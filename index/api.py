@@ -254,7 +254,7 @@ def search(settings: Settings, query: SearchQuery) -> SearchResult:
     hits = [
         Hit(doc_id, score, distance, fields)
         for (score, distance), (doc_id, fields) in zip(
-            [(m.score, d) for m, d in ranked], reader.stored([m for m, _d in ranked])
+            [(m.score, d) for m, d in ranked], reader.stored([m for m, _d in ranked]), strict=False
         )
     ]
     if query.near is None and not plan.empty:
@@ -302,7 +302,7 @@ def locate(settings: Settings, query: SearchQuery, cap: int = MAX_LOCATED) -> Lo
         node = plan.relaxed
         notes.append(NOTE_PARTIAL)
     matches = reader.located(node, boxed, MAX_DISTANCE_CANDIDATES if query.radius_km else cap)
-    points = [Point(doc_id, m.lat, m.lon) for m, doc_id in zip(matches, reader.ids(matches))
+    points = [Point(doc_id, m.lat, m.lon) for m, doc_id in zip(matches, reader.ids(matches), strict=False)
               if m.lat is not None and m.lon is not None
               and (not query.radius_km or haversine_km(*query.near, m.lat, m.lon) <= query.radius_km)]
     total = len(points) if query.radius_km else reader.top(node, boxed, 1, 0, False)[0]
