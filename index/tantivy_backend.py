@@ -221,7 +221,7 @@ class Reader:
         lons = self.searcher.fast_field_values("lon", addresses)
         return [
             Match(float(score), address, lat, lon)
-            for (score, address), lat, lon in zip(result.hits, lats, lons)
+            for (score, address), lat, lon in zip(result.hits, lats, lons, strict=False)
         ]
 
     def ids(self, matches: list[Match]) -> list[int]:
