@@ -78,7 +78,7 @@ def test_api_export_csv(client):
     assert response.status_code == 200
     header, *rows = _csv(response.get_data(as_text=True))
     _assert_inert(rows)
-    row = dict(zip(header, rows[0]))
+    row = dict(zip(header, rows[0], strict=True))
     assert row["name"] == "'" + HYPERLINK
     assert row["email"] == "'" + HOSTILE["email"]
     assert row["www"] == ""          # not an http(s) link, so not published at all (present.web_url)
@@ -103,7 +103,7 @@ def test_cli_export_csv(settings, hostile_catalog):
     assert result.exit_code == 0, result.output
     header, *rows = _csv(result.output)
     _assert_inert(rows)
-    row = dict(zip(header, rows[0]))
+    row = dict(zip(header, rows[0], strict=True))
     assert row["name"] == "'" + HYPERLINK
     assert row["operator_name"] == "'\u202e=1+1"
     assert row["street"] == "'" + HOSTILE["street"]
