@@ -66,7 +66,7 @@ def fill(session: Session) -> dict[str, int]:
     rows = institutions()
     session.add_all(rows)
     session.flush()
-    ids = dict(zip(["ops", "pcpr", "pup", "cis", "kis", "wtz", "owes", "krakow"], [r.id for r in rows]))
+    ids = dict(zip(["ops", "pcpr", "pup", "cis", "kis", "wtz", "owes", "krakow"], [r.id for r in rows], strict=True))
     now = _now()
     session.add(Source(key="rjps", name="Rejestr Jednostek Polityki Społecznej (RJPS)",
                        url="https://rjps.mrpips.gov.pl", licence="informacja publiczna",
