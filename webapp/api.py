@@ -139,7 +139,7 @@ def _public_resolution(resolution: geo_resolve.Resolution) -> dict:
     """geo.resolve's dict with the API's publishing rules: http(s)-only `www`, an explicit `is_demo`."""
     out = resolution.to_dict()
     entries = [*out["competent"], *out["nearby"]]
-    for entry, source in zip(entries, [*resolution.competent, *resolution.nearby]):
+    for entry, source in zip(entries, [*resolution.competent, *resolution.nearby], strict=False):
         entry["institution"]["www"] = serializers.web_url(entry["institution"].get("www"))
         entry["institution"]["is_demo"] = bool(source.institution.is_demo)
     return out
