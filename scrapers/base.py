@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from catalog.records import FetchResult
 from catalog.settings import Settings
+
+if TYPE_CHECKING:   # the client imports the database layer; adapters only need its type here
+    from scrapers.http import HttpClient
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,7 @@ class SourceMeta:
 class Adapter(Protocol):
     meta: SourceMeta
 
-    def fetch(self, client, settings: Settings) -> FetchResult:
+    def fetch(self, client: HttpClient, settings: Settings) -> FetchResult:
         """Fetch and parse the whole source through `client` (scrapers.http.HttpClient).
 
         Must not raise for per-record problems: report them in FetchResult.errors. Set FetchResult.fatal

@@ -15,3 +15,11 @@ def test_ruff_clean():
         pytest.fail("ruff is not installed (pip install -e '.[test]')")
     result = subprocess.run([ruff, "check", str(ROOT)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_bug_finding_rules_and_warnings_as_errors_stay_on():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]
+    assert {"B", "UP", "I"} <= set(config["ruff"]["lint"]["extend-select"])
+    assert config["pytest"]["ini_options"]["filterwarnings"][0] == "error"
