@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from catalog.address import ParsedAddress
 from catalog.types import Precision
 from geo import boundaries, gazetteer, offline, teryt
-from catalog.address import ParsedAddress
 
 TOLERANCE_KM = 2.0
 PRECISE = {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
