@@ -10,11 +10,11 @@ import logging
 
 from sqlmodel import Session
 
+from catalog.address import ParsedAddress, parse_address
 from catalog.models import GeocodeCache
 from catalog.settings import Settings
 from catalog.types import Precision
 from geo import offline
-from catalog.address import ParsedAddress, parse_address
 from geo.nominatim import NAME as NOMINATIM
 from geo.nominatim import NominatimClient, NominatimUnavailable
 from geo.offline import PRECISION_RANK, GeoResult
