@@ -10,10 +10,10 @@ from geopy.exc import GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 
+from catalog.address import ParsedAddress
 from catalog.settings import Settings
 from catalog.types import Precision
 from geo import boundaries
-from catalog.address import ParsedAddress
 from geo.offline import GeoResult
 
 log = logging.getLogger(__name__)
