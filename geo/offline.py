@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catalog.types import Precision
-from geo import boundaries, gazetteer, teryt
 from catalog.address import ParsedAddress
 from catalog.text import fold
+from catalog.types import Precision
+from geo import boundaries, gazetteer, teryt
 
 PRECISION_RANK = {p.value: i for i, p in enumerate(Precision)}
 
