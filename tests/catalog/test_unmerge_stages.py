@@ -8,11 +8,11 @@ from sqlmodel import select
 
 from catalog import merge
 from catalog.db import session_scope, upgrade
-from orchestration.stages_cli import unmerge_cmd
 from catalog.merge import apply_fetch
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
 from index import api as index_api
+from orchestration.stages_cli import unmerge_cmd
 from scrapers.base import SourceMeta
 
 NAME = "Centrum Integracji Społecznej Przykład w Zabłudowie"   # fictional unit
