@@ -13,8 +13,8 @@ from catalog.models import ChangeLog, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
 from geo import teryt
 from orchestration import pipeline
-from scrapers.base import SourceMeta
 from orchestration.cli import cli
+from scrapers.base import SourceMeta
 
 
 class StaticAdapter:
