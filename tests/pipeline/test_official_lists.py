@@ -15,8 +15,8 @@ from catalog import priority
 from catalog import settings as settings_mod
 from catalog.db import session_scope
 from catalog.models import Institution, SourceRecord
-from orchestration import pipeline
 from geo.units import resolve_gmina, resolve_listed_powiat
+from orchestration import pipeline
 from scrapers.official_list import institution_key
 from scrapers.official_list_config import CONFIGS
 from scrapers.registry import ADAPTERS, GROUPS, expand
