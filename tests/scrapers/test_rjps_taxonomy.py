@@ -8,8 +8,8 @@ from sqlmodel import select
 from catalog.db import session_scope
 from catalog.models import Institution, ScrapeRun, SourceRecord
 from catalog.types import SERVICE_TAGS, TARGET_GROUPS
-from scrapers.http import HostRateLimiter, HttpClient
 from orchestration.pipeline import run_adapter
+from scrapers.http import HostRateLimiter, HttpClient
 from scrapers.rjps import DEMO_REPLAY_DIR, DISABILITY_IDS, RjpsAdapter
 from scrapers.rjps_taxonomy import SUBCATEGORIES, ids_for_group, ids_for_service, taxonomy_requests
 from tests.scrapers.conftest import (
