@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session
 
-from geo.coverage import format_report, report
 from catalog.db import get_engine
 from catalog.models import Institution
 from geo import teryt
+from geo.coverage import format_report, report
 
 
 @pytest.fixture
