@@ -12,13 +12,13 @@ from sqlmodel import Session, select
 
 from catalog.db import get_engine, session_scope
 from catalog.matching_cli import explain_merge_cmd
-from orchestration.stages_cli import unmerge_cmd
 from catalog.merge import apply_fetch
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
+from orchestration.pipeline import scrape
+from orchestration.stages_cli import unmerge_cmd
 from scrapers.base import SourceMeta
 from scrapers.cis_kis_config import CONFIGS
-from orchestration.pipeline import scrape
 
 RJPS = SourceMeta(key="rjps", name="RJPS", url="https://rjps.example", licence="", attribution="")
 
