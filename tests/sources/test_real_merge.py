@@ -15,8 +15,8 @@ from catalog.db import session_scope
 from catalog.models import FieldProvenance, Institution, SourceRecord
 from catalog.records import FetchResult, SourceItem
 from orchestration import pipeline
-from scrapers.base import SourceMeta
 from orchestration.import_document import import_document
+from scrapers.base import SourceMeta
 
 REAL = Path(__file__).resolve().parents[2] / "data" / "registries" / "real" / "wojewoda"
 
