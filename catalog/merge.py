@@ -36,6 +36,7 @@ from catalog.models import (
     SourceRecord,
     utcnow,
 )
+from catalog.normalise import normalise_item
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings, load
 from catalog.types import Status
@@ -123,8 +124,8 @@ def apply_fetch(session: Session, meta, result: FetchResult, run: ScrapeRun, set
 
 
 def _unique_clean_items(items: list[SourceItem], run: ScrapeRun) -> list[SourceItem]:
-    """First occurrence of each key (a listing may repeat a unit), cleaned (catalog.clean); the cleaning
-    notes go to the run."""
+    """First occurrence of each key (a listing may repeat a unit), cleaned (catalog.clean) and normalised
+    (catalog.normalise); the cleaning notes go to the run."""
     seen: set[str] = set()
     out: list[SourceItem] = []
     notes: list[dict[str, str]] = []
@@ -133,7 +134,7 @@ def _unique_clean_items(items: list[SourceItem], run: ScrapeRun) -> list[SourceI
             continue
         seen.add(item.source_key)
         cleaned, item_notes = clean.clean_item(item)
-        out.append(cleaned)
+        out.append(normalise_item(cleaned))   # phones and address parts parsed once, here (catalog.normalise)
         notes += item_notes
     if notes:
         run.notes = _capped_notes([*(run.notes or []), *notes])

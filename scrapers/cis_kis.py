@@ -17,7 +17,6 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from bs4 import BeautifulSoup
 
-from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.slug import slug
@@ -188,7 +187,7 @@ def row_to_item(row, source: str, woj: str, capture_id: int | None, document_url
         "register_number": register_number,
         "street": row.street, "building": row.building, "flat": row.flat,
         "postal_code": row.postal_code, "locality": row.locality, "address_raw": row.address_raw,
-        "phones": row.phones or normalise_phones(row.phones_raw),
+        "phones": row.phones,   # else catalog.normalise parses phones_raw
         "phones_raw": row.phones_raw, "email": row.email, "www": row.www,
         "status": row.status,
         "valid_from": row.valid_from or row.decision_date or row.entry_date,

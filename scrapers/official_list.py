@@ -26,7 +26,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from catalog.matching import normalise_name
-from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.slug import slug
@@ -103,7 +102,7 @@ def row_to_item(row, type_code: str, key: str, source: str, woj: str | None, doc
         "street": row.street, "building": row.building, "flat": row.flat,
         "postal_code": row.postal_code, "locality": row.locality, "address_raw": row.address_raw,
         "woj_teryt": woj,
-        "phones": row.phones or normalise_phones(row.phones_raw), "phones_raw": row.phones_raw,
+        "phones": row.phones, "phones_raw": row.phones_raw,   # catalog.normalise parses phones_raw if needed
         "email": row.email or (row.emails[0] if row.emails else None), "www": row.www,
         # A monthly places sheet's remarks are about that month's placements ("wszczęto procedurę
         # umieszczenia"): kept with the raw cells, not as the institution's notes.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
@@ -163,7 +162,6 @@ def row_to_item(row: dict, woj: str, capture_id: int | None) -> SourceItem:
         "notes": f"Obszar działania: {subregion or area_text}".strip() if (subregion or area_text) else None,
         "address_raw": row.get("address"),
         "phones_raw": row.get("phones_raw"),
-        "phones": normalise_phones(row.get("phones_raw")),
         "email": row.get("email"),
         "www": row.get("www"),
     }

@@ -12,8 +12,6 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-from catalog.address import parse_address
-from catalog.phones import normalise_phones
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import Settings
 from catalog.settings import expected_min as settings_expected_min
@@ -134,16 +132,12 @@ def _item(node: Tag, woj: str | None, capture_id: int | None, errors: list[dict]
     if not name:
         return None
     values = _values(node)
-    address = parse_address(values.get("address_raw"))
     fields = {
         "name": name if parent is None else _branch_name(name, parent.fields["name"]),
         "type": InstitutionType.PUP.value,
         "type_raw": "filia urzędu pracy" if parent else "urząd pracy",
-        "street": address.street, "building": address.building, "flat": address.flat,
-        "postal_code": address.postal_code, "locality": address.locality,
-        "address_raw": values.get("address_raw"),
+        "address_raw": values.get("address_raw"),   # parsed into parts by catalog.normalise
         "phones_raw": values.get("phones_raw"),
-        "phones": normalise_phones(values.get("phones_raw")),
         "email": values.get("email"), "www": values.get("www"),
         "woj_teryt": woj,
         "status": "active",

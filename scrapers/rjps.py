@@ -21,11 +21,10 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-from catalog.phones import normalise_phones
+from catalog.address import parse_address
 from catalog.records import FetchResult, SourceItem
 from catalog.settings import REPO_ROOT, Settings, expected_min
 from catalog.types import InstitutionType, type_from_label
-from catalog.address import parse_address
 from scrapers.base import SourceMeta
 from scrapers.http import FetchError, HttpClient, Response, json_body
 from scrapers.replay import ReplayWriter
@@ -217,8 +216,7 @@ def unit_to_item(unit: dict[str, Any], coords: tuple[float, float] | None,
         "source_updated_at": unit["updated"],
     }
     if unit["phone_text"]:
-        fields["phones"] = normalise_phones(unit["phone_text"])
-        fields["phones_raw"] = unit["phone_text"]
+        fields["phones_raw"] = unit["phone_text"]   # split and E.164 by catalog.normalise
     if coords is not None:
         fields.update(lat=coords[0], lon=coords[1], geo_precision="source", geo_source="rjps")
     raw = {

@@ -9,9 +9,9 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from catalog.address import parse_address
 from catalog.phones import normalise_phones
 from catalog.types import InstitutionType
-from catalog.address import parse_address
 from scrapers.documents import columns as col
 from scrapers.documents import institutions as inst
 from scrapers.documents.dates import add_years, find_dates, parse_date, parse_period
