@@ -7,8 +7,9 @@ _LABEL_RULES phrase if registries name it; tests/catalog/test_types_complete.py 
 from __future__ import annotations
 
 import enum
-import unicodedata
 from dataclasses import dataclass
+
+from catalog.text import fold_spaces, strip_diacritics
 
 
 class InstitutionType(enum.StrEnum):
@@ -340,11 +341,6 @@ def info(code: str | InstitutionType) -> TypeInfo:
         return TYPES[InstitutionType.OTHER]
 
 
-def _fold(text: str) -> str:
-    text = text.replace("ł", "l").replace("Ł", "L")
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
-
-
 # Registry labels ("Typ jednostki" in RJPS, headings in other sources) -> type. Matched on folded text,
 # first matching prefix wins, so more specific phrases come first.
 _LABEL_RULES: tuple[tuple[str, InstitutionType], ...] = (
@@ -390,7 +386,7 @@ _LABEL_RULES: tuple[tuple[str, InstitutionType], ...] = (
 
 def type_from_label(label: str | None) -> InstitutionType:
     """Map a registry label such as 'Ośrodek pomocy społecznej' to a type; OTHER when unknown."""
-    folded = " ".join(_fold(label or "").split())
+    folded = fold_spaces(label)
     if not folded:
         return T.OTHER
     # A WUP label also contains "urzad pracy": check the specific regional one first.
@@ -400,7 +396,7 @@ def type_from_label(label: str | None) -> InstitutionType:
         if phrase in folded:
             return code
     for code, type_info in TYPES.items():
-        if any(folded == _fold(abbr) for abbr in type_info.abbreviations):
+        if any(folded == strip_diacritics(abbr) for abbr in type_info.abbreviations):
             return code
     return T.OTHER
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
 import morfeusz2
+
+from catalog.text import strip_diacritics
 
 # Words that carry no meaning for search; only dropped from queries (documents keep them harmlessly).
 STOPWORDS = frozenset({
@@ -26,15 +27,8 @@ _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _local = threading.local()
 
 
-_POLISH = str.maketrans("ąćęłńóśźż", "acelnoszz")
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip diacritics: 'Łódź' -> 'lodz'."""
-    text = text.lower().translate(_POLISH)   # the common case, without Unicode decomposition
-    if text.isascii():
-        return text
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+# Index terms fold exactly as the rest of the project does ('Łódź' -> 'lodz'): catalog.text is the one folding.
+fold = strip_diacritics
 
 
 def words(text: str | None) -> list[str]:
