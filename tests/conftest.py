@@ -118,3 +118,16 @@ def demo_data_dir(demo_snapshot, data_dir) -> Path:
     shutil.rmtree(data_dir, ignore_errors=True)
     shutil.copytree(demo_snapshot, data_dir, symlinks=True)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session (each test opens its own context)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -2,35 +2,25 @@
 the gmina and the town, never coordinates; without JavaScript the location button is never shown."""
 from __future__ import annotations
 
-import os
 import re
-import threading
-from pathlib import Path
 
 import pytest
 
 from catalog import db
 from catalog.settings import load
+from tests.browser import require_chromium, served
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 MOCZARY = {"latitude": 49.3875, "longitude": 22.676}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Debian chromium is not installed (apt-get install chromium)")
-    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The site under waitress on a free loopback port over an empty migrated SQLite catalog."""
-    from waitress.server import create_server
-
     from webapp import create_app
 
     with pytest.MonkeyPatch.context() as mp:
@@ -39,18 +29,8 @@ def site(tmp_path_factory):
             mp.delenv(name, raising=False)
         settings = load()
     db.upgrade(settings.database_url)
-    server = create_server(create_app({"SETTINGS": settings}), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with served(create_app({"SETTINGS": settings}), threads=2) as url:
+        yield url
 
 
 def test_shared_location_names_gmina_and_town(site, browser):

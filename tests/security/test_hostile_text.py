@@ -14,11 +14,9 @@ import csv
 import html
 import io
 import json
-import os
 import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -26,12 +24,10 @@ from click.testing import CliRunner
 from catalog import db
 from catalog.settings import REPO_ROOT, load
 from catalog.spreadsheet import is_formula_like
+from tests.browser import require_chromium, served
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SAMPLES = REPO_ROOT / "data" / "registries" / "samples" / "rjps"
 LISTING = "/RJPS/WJ/wyszukiwanie/zaladujDane.do"
 FRAGMENT = "/RJPS/WJ/wyszukiwanie/pobierzDaneJednostki.do"
@@ -61,10 +57,7 @@ UNITS = [
 ]
 IDS = [u[0] for u in UNITS]
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("Debian chromium is not installed (apt-get install chromium)")
-    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -125,10 +118,9 @@ def _serve_rjps():
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """Ingest the hostile units through the CLI, then serve the site under waitress on loopback."""
-    from waitress.server import create_server
 
-    from webapp import create_app
     from orchestration.cli import cli
+    from webapp import create_app
 
     data_dir = tmp_path_factory.mktemp("hostile")
     tiles = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
@@ -161,21 +153,10 @@ def hostile(tmp_path_factory):
         ids = {int(k): v for k, v in keys.items()}
         powiaty = {i.powiat_teryt for i in session.exec(select(Institution)).all()}
     assert sorted(ids) == IDS
-    app = create_app({"SETTINGS": settings})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.effective_port}", "ids": ids, "powiaty": powiaty,
-           "cli_csv": exports["csv"].output, "cli_jsonl": exports["jsonl"].output}
-    server.close()
+    with served(create_app({"SETTINGS": settings})) as url:
+        yield {"url": url, "ids": ids, "powiaty": powiaty,
+               "cli_csv": exports["csv"].output, "cli_jsonl": exports["jsonl"].output}
     tiles.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

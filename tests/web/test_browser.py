@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,12 +15,12 @@ import pytest
 from catalog import db
 from catalog.settings import REPO_ROOT, load
 from index import api as index_api
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "SHOTS", "sync_api"]   # other browser test modules import these
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 BLANK_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -29,10 +28,7 @@ BLANK_PNG = bytes.fromhex(
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):   # CI installs it: a missing browser there is a failure, not a skip
-        raise RuntimeError("Debian chromium is not installed (apt-get install chromium)")
-    pytest.skip("Debian chromium is not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
@@ -64,8 +60,6 @@ def tiles():
 @pytest.fixture(scope="module")
 def live(tmp_path_factory, tiles):
     """The site under waitress on a free loopback port, over a filled SQLite catalog with a built index."""
-    from waitress.server import create_server
-
     from tests.web.conftest import fill
     from webapp import create_app
 
@@ -81,20 +75,8 @@ def live(tmp_path_factory, tiles):
         ids = fill(session)
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)
-    app = create_app({"SETTINGS": settings})
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.effective_port}", "ids": ids, "settings": settings}
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with served(create_app({"SETTINGS": settings})) as url:
+        yield {"url": url, "ids": ids, "settings": settings}
 
 
 @pytest.fixture
@@ -267,6 +249,3 @@ def test_no_external_requests(live, page):
         page.goto(live["url"] + path, wait_until="networkidle")
     assert seen and all(u.startswith(live["url"]) for u in seen), [u for u in seen if not u.startswith(live["url"])]
 
-
-if os.environ.get("WSPARCIE_BROWSER_SLOWMO"):   # handy when debugging locally
-    CHROMIUM_ARGS.append("--enable-logging")

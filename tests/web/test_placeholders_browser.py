@@ -3,14 +3,13 @@ still opens to its full text; a placeholder's page offers no map; "tylko z wolny
 JavaScript off. The site runs under waitress on loopback over a catalog with demo and DPS rows."""
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from catalog import db
 from catalog.settings import load
 from index import api as index_api
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, sync_api
+from tests.browser import served
+from tests.web.test_browser import SHOTS
 from tests.web.test_placeholders import add_placeholders
 from tests.web.test_places import add_dps
 
@@ -22,8 +21,6 @@ MAX_BANNER_SHARE = 0.2
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from waitress.server import create_server
-
     from tests.web.conftest import fill
     from webapp import create_app
 
@@ -39,18 +36,8 @@ def live(tmp_path_factory):
     demo, dps = add_placeholders(settings), add_dps(settings)
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)
-    server = create_server(create_app({"SETTINGS": settings}), host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.effective_port}", "demo": demo, "dps": dps}
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with served(create_app({"SETTINGS": settings}), threads=2) as url:
+        yield {"url": url, "demo": demo, "dps": dps}
 
 
 @pytest.mark.parametrize("path", ["/", "/instytucje", "demo-detail"])
