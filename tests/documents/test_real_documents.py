@@ -246,7 +246,7 @@ def test_podkarpackie_dps_continuation_rows(podkarpackie_dps):
     assert len(rows) == 53
     assert {r.as_of for r in rows} == {date(2026, 5, 31)}            # "ilość wolnych miejsc wg. 31.05.2026"
     moczary = rows[0]
-    # "Moczary 41, 38-700 Ustrzyki Dolne": geo.address reads a village next to another post town as a street.
+    # "Moczary 41, 38-700 Ustrzyki Dolne": catalog.address reads a village next to another post town as a street.
     assert (moczary.name, moczary.street, moczary.building, moczary.postal_code, moczary.locality) == (
         "Dom Pomocy Społecznej w Moczarach", "Moczary", "41", "38-700", "Ustrzyki Dolne")
     assert (moczary.places_total, moczary.places_free, moczary.head) == (146, 10, "Stanisław Leszega")

@@ -1,4 +1,4 @@
-"""Honest placeholders: a demo record (source "demo", scrapers/demo.py) says that the catalog has no data
+"""Honest placeholders: a demo record (source "demo", orchestration/demo.py) says that the catalog has no data
 for the unit and what to do, and nothing more — on the detail page, in cards, on the home page's competent
 offices and on the powiat sheet. Pages through the Flask client over the real SQLite sample catalog."""
 from __future__ import annotations
