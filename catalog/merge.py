@@ -301,7 +301,7 @@ def _apply_new(ctx: _Context, items: list[SourceItem]) -> list[tuple[str, int]]:
     others = session.exec(select(SourceRecord.id).where(
         SourceRecord.source.not_in([ctx.source, "demo"])).limit(1)).first() is not None
     matches = [_find_match(session, item) if others else None for item in items]
-    for item, match in zip(items, matches):
+    for item, match in zip(items, matches, strict=True):
         if match is None:
             values = {name: decode(name, text) for name in INSTITUTION_DATA_FIELDS
                       if (text := encode(item.fields.get(name))) is not None}

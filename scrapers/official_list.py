@@ -59,12 +59,12 @@ def institution_key(row, type_code: str) -> str:
 def unique_keys(rows: list, types: list[str]) -> list[str]:
     """institution_key per row; where a document holds two homes of one name in one place (several
     "Dom Pomocy Społecznej" in Kraków), the street and number are added, then the row number."""
-    keys = [institution_key(r, t) for r, t in zip(rows, types)]
+    keys = [institution_key(r, t) for r, t in zip(rows, types, strict=True)]
     counts = Counter(keys)
     keys = [k if counts[k] == 1 else f"{k}:{slug(' '.join(filter(None, (r.street, r.building))))}"
-            for k, r in zip(keys, rows)]
+            for k, r in zip(keys, rows, strict=True)]
     counts = Counter(keys)
-    return [k if counts[k] == 1 else f"{k}:r{r.row_number}" for k, r in zip(keys, rows)]
+    return [k if counts[k] == 1 else f"{k}:r{r.row_number}" for k, r in zip(keys, rows, strict=True)]
 
 
 # -- rows -> items ------------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def row_type(row, kind: str) -> str:
 def rows_to_items(rows: list, kind: str, source: str, woj: str | None, doc: Document) -> list[SourceItem]:
     types = [row_type(r, kind) for r in rows]
     keys = unique_keys(rows, types)
-    return [row_to_item(r, t, k, source, woj, doc) for r, t, k in zip(rows, types, keys)]
+    return [row_to_item(r, t, k, source, woj, doc) for r, t, k in zip(rows, types, keys, strict=True)]
 
 
 def row_to_item(row, type_code: str, key: str, source: str, woj: str | None, doc: Document) -> SourceItem:
