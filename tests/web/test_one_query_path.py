@@ -77,3 +77,24 @@ def test_near_agrees_between_api_geojson_and_cli(client, ids):
     expected = _api_ids(client, args)
     assert ids["ops"] in expected and ids["krakow"] not in expected
     assert _geojson_ids(client, args) == expected == _cli_ids(args)
+
+
+FALLBACK_QUERIES = [
+    ({"q": "Zabłudowie"}, {"q": "Zabłudowie"}),
+    ({"q": "choroszczy"}, {"q": "choroszczy"}),   # lower case, as typed: the fallback folds like the index
+    ({"typ": "cis"}, {"type": "cis"}),
+    ({"powiat": "2002"}, {"powiat": "2002"}),
+    ({"q": "pomocy", "powiat": "2002"}, {"q": "pomocy", "powiat": "2002"}),
+]
+
+
+@pytest.mark.parametrize(("page_args", "api_args"), FALLBACK_QUERIES)
+def test_without_an_index_map_list_api_and_geojson_still_agree(app_without_index, page_args, api_args):
+    """The SQL fallback (index/fallback.py) is the same query path: every view shows the same ids."""
+    client = app_without_index.test_client()
+    expected = _api_ids(client, api_args)
+    assert expected
+    assert _list_ids(client, page_args) == expected
+    assert _map_ids(client, page_args) == expected
+    assert _geojson_ids(client, api_args) == expected
+    assert "trybie awaryjnym" in client.get("/instytucje", query_string=page_args).get_data(as_text=True)
