@@ -94,11 +94,9 @@ def test_exports_carry_places(places_client, ids):
     assert (unknown["places_total"], unknown["places_free"], unknown["places_as_of"]) == ("", "", "")
     only_free = places_client.get("/api/export.jsonl?free_places=true").get_data(as_text=True).splitlines()
     assert [json.loads(line)["id"] for line in only_free] == [ids["free"]]
-    orgs = {o["id"]: o for o in places_client.get("/api/export/hsds.json?type=dps").get_json()["organizations"]}
-    assert orgs[f"org-{ids['free']}"]["services"][0]["capacities"] == [{
-        "id": f"cap-{ids['free']}", "service_id": f"svc-{ids['free']}", "unit": {"name": "miejsca"},
-        "maximum": 120, "available": 7, "updated": "2026-06-30"}]
-    assert orgs[f"org-{ids['unknown']}"]["services"][0]["capacities"] == []
+    # HSDS 3.0 has no capacity object (it came with 3.1): the HSDS export lists the homes without places.
+    orgs = places_client.get("/api/export/hsds.json?type=dps").get_json()["organizations"]
+    assert len(orgs) == len(ids) and all("capacities" not in s for o in orgs for s in o["services"])
 
 
 def test_openapi_documents_places_free_places_and_is_demo(places_client):
