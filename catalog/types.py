@@ -2,8 +2,10 @@
 abbreviations, what each does, who may use it, how to get in, its territorial level, its map colour and
 icon, the needs it serves and how the site treats it (referral units, nearby offers, coverage, ranking).
 
-Adding a type touches this file only: a member of InstitutionType, its TypeInfo in TYPES, and a
-_LABEL_RULES phrase if registries name it; tests/catalog/test_types_complete.py checks it is complete."""
+Adding a type touches this file only: a member of InstitutionType and its TypeInfo in TYPES, with the
+name patterns the document readers and the registry labels use. The badge text and colour, the generated
+stylesheet (webapp/type_styles.py) and the role headings are derived from it;
+tests/catalog/test_types_complete.py checks every type is complete."""
 from __future__ import annotations
 
 import enum
@@ -65,6 +67,48 @@ class TypeInfo:
     reintegration: bool = False   # counted on the "powiaty bez CIS/KIS/ZAZ/WTZ" coverage map
     competent_label: str = ""     # heading when geo.resolve names it as the unit competent for a place
     search_boost: float = 0.0     # constant added to matching hits (index.plan): first contact first
+    # How a name in a real document states the type (scrapers/documents/institutions.classify): regex
+    # sources on text folded to lower-case ASCII words. The earliest match in a name wins within a tier;
+    # a later tier wins only when no earlier one is named (or, in the reader, when attached to it).
+    name_patterns: tuple[str, ...] = ()
+    name_tier: int = 0            # 0 a unit of its own, 1 usually part of one, 2 its operator, 3 catch-all
+    # Phrases of registry labels: RJPS "Typ jednostki", headings of other sources (type_from_label), folded.
+    label_phrases: tuple[str, ...] = ()
+
+    @property
+    def badge(self) -> str:
+        """Short text of the type badge: the first abbreviation, or the label when there is none."""
+        return self.abbreviations[0] if self.abbreviations else self.label
+
+    @property
+    def badge_colour(self) -> str:
+        """Badge background under white bold small text: the marker colour, darkened until it reaches the
+        4.5:1 WCAG text contrast (markers need only 3:1), so the badge keeps the type's hue."""
+        return darken_to_contrast(self.colour, BADGE_CONTRAST)
+
+
+BADGE_CONTRAST = 4.5   # WCAG 1.4.3 for normal-size text (the badge is 0.85rem bold)
+
+
+def contrast_on_white(colour: str) -> float:
+    """WCAG 2.x contrast ratio of a '#rrggbb' colour against white."""
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
+
+
+def darken_to_contrast(colour: str, ratio: float) -> str:
+    """The colour scaled towards black in 2% steps until white on it reaches `ratio` (black always does)."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    candidate = colour.lower()
+    for step in range(51):
+        scale = 1 - step / 50
+        candidate = "#" + "".join(f"{round(v * scale):02x}" for v in rgb)
+        if contrast_on_white(candidate) >= ratio:
+            break
+    return candidate
 
 
 NEEDS: dict[str, str] = {
@@ -119,6 +163,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.GMINA, "#1f5fa8",
         ("pomoc-spoleczna", "rodzina", "bezdomnosc", "uzaleznienia", "seniorzy", "przemoc"),
         icon="●", competent_label="Ośrodek pomocy społecznej w Twojej gminie", search_boost=1.0,
+        name_patterns=(r"\bosrod\w* pomocy (?:spolecznej|rodzinie)\b", r"\b(?:m|g|mg|gm)?ops\b", r"\bmopr\b", r"\bmgopr\b"),
+        label_phrases=("osrodek pomocy spolecznej", "miejski osrodek pomocy", "gminny osrodek pomocy", "miejsko-gminny osrodek pomocy"),
     ),
     T.CUS: TypeInfo(
         T.CUS, "Centrum usług społecznych", "Centra usług społecznych", ("CUS",),
@@ -129,6 +175,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.GMINA, "#1f5fa8",
         ("pomoc-spoleczna", "rodzina", "seniorzy", "przemoc"),
         icon="◉", competent_label="Centrum usług społecznych w Twojej gminie", search_boost=1.0,
+        name_patterns=(r"\bcentrum\w* uslug spolecznych\b", r"\bcus\b"),
+        label_phrases=("centrum uslug spolecznych",),
     ),
     T.PCPR: TypeInfo(
         T.PCPR, "Powiatowe centrum pomocy rodzinie", "Powiatowe centra pomocy rodzinie", ("PCPR", "MOPR"),
@@ -140,6 +188,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.POWIAT, "#6a3d9a",
         ("niepelnosprawnosc", "rodzina", "przemoc"),
         icon="■", competent_label="Powiatowe centrum pomocy rodzinie", search_boost=0.5,
+        name_patterns=(r"\bcentrum\w* pomocy rodzin\w*", r"\bpcpr\b"),
+        label_phrases=("powiatowe centrum pomocy rodzinie", "centrum pomocy rodzinie"),
     ),
     T.PUP: TypeInfo(
         T.PUP, "Powiatowy urząd pracy", "Powiatowe urzędy pracy", ("PUP", "GUP", "SUP", "MUP", "UP"),
@@ -151,6 +201,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.POWIAT, "#b15928",
         ("praca",),
         icon="▲", competent_label="Powiatowy urząd pracy", search_boost=0.5,
+        name_patterns=(r"\burzad\w* pracy\b",),
+        label_phrases=("powiatowy urzad pracy", "grodzki urzad pracy", "miejski urzad pracy", "urzad pracy"),
     ),
     T.CIS: TypeInfo(
         T.CIS, "Centrum integracji społecznej", "Centra integracji społecznej", ("CIS",),
@@ -163,6 +215,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#33a02c",
         ("praca", "bezdomnosc", "uzaleznienia", "ekonomia-spoleczna"),
         icon="◆", needs_referral=True, nearby=True, reintegration=True,
+        name_patterns=(r"\bcentrum\w* integracji spolecznej\b",),
+        label_phrases=("centrum integracji spolecznej",),
     ),
     T.KIS: TypeInfo(
         T.KIS, "Klub integracji społecznej", "Kluby integracji społecznej", ("KIS",),
@@ -174,6 +228,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#1b7a1b",
         ("praca", "uzaleznienia", "bezdomnosc", "ekonomia-spoleczna"),
         icon="◇", needs_referral=True, nearby=True, reintegration=True,
+        name_patterns=(r"\bklub\w* integracji spolecznej\b",),
+        label_phrases=("klub integracji spolecznej",),
     ),
     T.ZAZ: TypeInfo(
         T.ZAZ, "Zakład aktywności zawodowej", "Zakłady aktywności zawodowej", ("ZAZ",),
@@ -184,6 +240,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#e31a1c",
         ("niepelnosprawnosc", "praca"),
         icon="★", needs_referral=True, nearby=True, reintegration=True,
+        name_patterns=(r"\bzaklad\w* aktywnosci zawodowej\b",),
+        label_phrases=("zaklad aktywnosci zawodowej",),
     ),
     T.WTZ: TypeInfo(
         T.WTZ, "Warsztat terapii zajęciowej", "Warsztaty terapii zajęciowej", ("WTZ",),
@@ -195,6 +253,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#c2185b",
         ("niepelnosprawnosc",),
         icon="☆", needs_referral=True, nearby=True, reintegration=True,
+        name_patterns=(r"\bwarsztat\w* terapii zajeciowej\b",),
+        label_phrases=("warsztat terapii zajeciowej", "warsztaty terapii zajeciowej"),
     ),
     T.OWES: TypeInfo(
         T.OWES, "Ośrodek wsparcia ekonomii społecznej", "Ośrodki wsparcia ekonomii społecznej", ("OWES",),
@@ -205,6 +265,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.SUBREGION, "#c75f00",
         ("ekonomia-spoleczna", "praca"),
         icon="⬢", competent_label="Ośrodek wsparcia ekonomii społecznej dla Twojego subregionu",
+        name_patterns=(r"\bosrod\w* wsparcia ekonomii spolecznej\b",),
+        label_phrases=("osrodek wsparcia ekonomii spolecznej",),
     ),
     T.PS: TypeInfo(
         T.PS, "Przedsiębiorstwo społeczne", "Przedsiębiorstwa społeczne", ("PS",),
@@ -215,6 +277,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#a6761d",
         ("ekonomia-spoleczna", "praca"),
         icon="▼", nearby=True,
+        name_patterns=(r"\bprzedsiebiorstw\w* spoleczn\w*\b",),
+        label_phrases=("przedsiebiorstwo spoleczne",),
     ),
     T.SPOLDZIELNIA: TypeInfo(
         T.SPOLDZIELNIA, "Spółdzielnia socjalna", "Spółdzielnie socjalne", ("SS",),
@@ -224,6 +288,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#a6761d",
         ("ekonomia-spoleczna", "praca"),
         icon="▽",
+        name_patterns=(r"\bspoldzielni\w* socjaln\w*\b",),
+        label_phrases=("spoldzielnia socjalna",),
     ),
     T.DPS: TypeInfo(
         T.DPS, "Dom pomocy społecznej", "Domy pomocy społecznej", ("DPS",),
@@ -233,6 +299,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#555555",
         ("seniorzy", "niepelnosprawnosc"),
         icon="⌂", needs_referral=True,
+        name_patterns=(r"\bdom\w* pomocy spolecznej\b", r"\bdps\b"),
+        label_phrases=("dom pomocy spolecznej",),
     ),
     T.SDS: TypeInfo(
         T.SDS, "Środowiskowy dom samopomocy", "Środowiskowe domy samopomocy", ("ŚDS", "SDS"),
@@ -242,6 +310,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#555555",
         ("niepelnosprawnosc",),
         icon="□", needs_referral=True,
+        name_patterns=(r"\bsrodowiskow\w* dom\w* samopomocy\b", r"\bsds\b"),
+        label_phrases=("srodowiskowy dom samopomocy",),
     ),
     T.OIK: TypeInfo(
         T.OIK, "Ośrodek interwencji kryzysowej", "Ośrodki interwencji kryzysowej", ("OIK",),
@@ -251,6 +321,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.POWIAT, "#555555",
         ("przemoc", "rodzina"),
         icon="✚",
+        name_patterns=(r"\b(?:osrod\w*|punkt\w*|centrum) interwencji kryzysowej\b", r"\bp?oik\b"),
+        label_phrases=("osrodek interwencji kryzysowej",),
     ),
     T.OHP: TypeInfo(
         T.OHP, "Ochotnicze Hufce Pracy", "Ochotnicze Hufce Pracy", ("OHP",),
@@ -260,12 +332,16 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         Level.NONE, "#555555",
         ("praca",),
         icon="△",
+        name_patterns=(r"\bochotnicz\w* hufc\w* pracy\b", r"\bohp\b"),
+        label_phrases=("ochotnicze hufce pracy",),
     ),
     T.ROPS: TypeInfo(
         T.ROPS, "Regionalny ośrodek polityki społecznej", "Regionalne ośrodki polityki społecznej",
         ("ROPS",), "Koordynacja polityki społecznej w województwie.", "Instytucje i organizacje.",
         "Kontakt przez stronę ośrodka.", Level.WOJEWODZTWO, "#555555", ("ekonomia-spoleczna",),
         icon="▪",
+        name_patterns=(r"\bregionaln\w* osrod\w* polityki spolecznej\b", r"\brops\b"),
+        label_phrases=("regionalny osrodek polityki spolecznej",),
     ),
     T.WUP: TypeInfo(
         T.WUP, "Wojewódzki urząd pracy", "Wojewódzkie urzędy pracy", ("WUP",),
@@ -273,12 +349,16 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Osoby szukające pracy, pracodawcy, instytucje.", "Kontakt przez stronę urzędu.",
         Level.WOJEWODZTWO, "#555555", ("praca",),
         icon="▫",
+        name_patterns=(r"\bwojewodzk\w* urzad\w* pracy\b", r"\bwup\b"),
+        label_phrases=("wojewodzki urzad pracy",),
     ),
     T.AGENCJA: TypeInfo(
         T.AGENCJA, "Agencja zatrudnienia", "Agencje zatrudnienia", ("KRAZ",),
         "Pośrednictwo pracy i praca tymczasowa (wpis do rejestru KRAZ).", "Osoby szukające pracy.",
         "Kontakt bezpośrednio z agencją.", Level.NONE, "#555555", ("praca",),
         icon="✉",
+        name_patterns=(r"\bagencj\w* zatrudnienia\b",),
+        label_phrases=("agencja zatrudnienia",),
     ),
     T.KLUB_SAMOPOMOCY: TypeInfo(
         T.KLUB_SAMOPOMOCY, "Klub samopomocy", "Kluby samopomocy", ("KS",),
@@ -288,6 +368,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Skierowanie wydaje ośrodek pomocy społecznej (jak do środowiskowego domu samopomocy); zapytaj "
         "też bezpośrednio w klubie.",
         Level.NONE, "#3949ab", ("niepelnosprawnosc",), icon="◈", needs_referral=True,
+        name_patterns=(r"\bklub\w* samopomocy\b",), name_tier=1,
+        label_phrases=("klub samopomocy",),
     ),
     T.PUNKT_KONSULTACYJNY: TypeInfo(
         T.PUNKT_KONSULTACYJNY, "Punkt konsultacyjny", "Punkty konsultacyjne", ("PK", "PIK"),
@@ -296,6 +378,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Mieszkańcy gminy: osoby doznające przemocy, uzależnione i ich rodziny.",
         "Bez skierowania: sprawdź godziny dyżurów i przyjdź albo zadzwoń.",
         Level.GMINA, "#00838f", ("przemoc", "uzaleznienia", "rodzina"), icon="◐",
+        name_patterns=(r"\bpu\w?nkt\w* (?:\w+ )?(?:konsult|konsylt|wsparcia|informac\w*[ ,-]*(?:i |- )?(?:wsparcia|konsult))", r"\bkonsultacyjn\w* punkt\w*"), name_tier=1,
+        label_phrases=("punkt konsultacyjny", "punkt informacyjno-konsultacyjny"),
     ),
     T.GKRPA: TypeInfo(
         T.GKRPA, "Gminna komisja rozwiązywania problemów alkoholowych",
@@ -306,6 +390,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Zgłoś sprawę osobiście lub pisemnie w urzędzie gminy albo w ośrodku pomocy społecznej; może to "
         "zrobić także członek rodziny.",
         Level.GMINA, "#827717", ("uzaleznienia", "przemoc", "rodzina"), icon="◎",
+        name_patterns=(r"\bkomisj\w* (?:[\w.]+ ){0,3}?rozwiazywania problemow alkoholow\w*", r"\bg?krpa\b", r"\bkomisj\w* alkoholow\w*"), name_tier=1,
+        label_phrases=("komisja rozwiazywania problemow alkoholowych",),
     ),
     T.POLICJA: TypeInfo(
         T.POLICJA, "Jednostka policji", "Jednostki policji", ("KPP", "KMP", "KP"),
@@ -315,6 +401,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "W nagłej sytuacji dzwoń pod 112. Zawiadomienie można złożyć na każdym komisariacie, także poza "
         "miejscem zamieszkania.",
         Level.NONE, "#37474f", ("przemoc",), icon="⚑",
+        name_patterns=(r"\b(?:komisariat\w*|komend\w*(?: \w+)?|posterun\w*) policji\b",), name_tier=1,
+        label_phrases=("komisariat policji", "komenda powiatowa policji", "komenda miejska policji", "posterunek policji"),
     ),
     T.NGO: TypeInfo(
         T.NGO, "Organizacja pozarządowa", "Organizacje pozarządowe", ("NGO",),
@@ -323,12 +411,16 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Zależnie od organizacji; zwykle każdy potrzebujący.",
         "Skontaktuj się z organizacją bezpośrednio; pomoc jest zwykle bezpłatna.",
         Level.NONE, "#795548", ("pomoc-spoleczna", "ekonomia-spoleczna"), icon="♣",
+        name_patterns=(r"\bfundacj\w*\b", r"\bstowarzyszen\w*\b"), name_tier=2,
+        label_phrases=("fundacja", "stowarzyszenie"),
     ),
     T.OTHER: TypeInfo(
         T.OTHER, "Inna jednostka", "Inne jednostki", (),
         "Inna jednostka wsparcia społecznego.", "Zależnie od jednostki.",
         "Skontaktuj się z jednostką.", Level.NONE, "#555555", (),
         icon="○",
+        name_patterns=(r"\bpolicj\w*\b", r"\bpunkt\w* (?:informac|pomocy|wsparcia)\w*", r"\bkomisj\w* rozwiazywania\b", r"\bzesp\w* interdyscyplinarn\w*", r"\bporadni\w*\b", r"\bprokuratur\w*\b", r"\bsad\w* rejonow\w*"), name_tier=3,
+        label_phrases=(),
     ),
 }
 
@@ -341,60 +433,24 @@ def info(code: str | InstitutionType) -> TypeInfo:
         return TYPES[InstitutionType.OTHER]
 
 
-# Registry labels ("Typ jednostki" in RJPS, headings in other sources) -> type. Matched on folded text,
-# first matching prefix wins, so more specific phrases come first.
-_LABEL_RULES: tuple[tuple[str, InstitutionType], ...] = (
-    ("osrodek pomocy spolecznej", T.OPS),
-    ("miejski osrodek pomocy", T.OPS),
-    ("gminny osrodek pomocy", T.OPS),
-    ("miejsko-gminny osrodek pomocy", T.OPS),
-    ("centrum uslug spolecznych", T.CUS),
-    ("powiatowe centrum pomocy rodzinie", T.PCPR),
-    ("miejski osrodek pomocy rodzinie", T.PCPR),
-    ("centrum pomocy rodzinie", T.PCPR),
-    ("powiatowy urzad pracy", T.PUP),
-    ("grodzki urzad pracy", T.PUP),
-    ("miejski urzad pracy", T.PUP),
-    ("urzad pracy", T.PUP),
-    ("wojewodzki urzad pracy", T.WUP),
-    ("centrum integracji spolecznej", T.CIS),
-    ("klub integracji spolecznej", T.KIS),
-    ("zaklad aktywnosci zawodowej", T.ZAZ),
-    ("warsztat terapii zajeciowej", T.WTZ),
-    ("warsztaty terapii zajeciowej", T.WTZ),
-    ("osrodek wsparcia ekonomii spolecznej", T.OWES),
-    ("przedsiebiorstwo spoleczne", T.PS),
-    ("spoldzielnia socjalna", T.SPOLDZIELNIA),
-    ("dom pomocy spolecznej", T.DPS),
-    ("srodowiskowy dom samopomocy", T.SDS),
-    ("osrodek interwencji kryzysowej", T.OIK),
-    ("ochotnicze hufce pracy", T.OHP),
-    ("regionalny osrodek polityki spolecznej", T.ROPS),
-    ("agencja zatrudnienia", T.AGENCJA),
-    ("klub samopomocy", T.KLUB_SAMOPOMOCY),
-    ("punkt konsultacyjny", T.PUNKT_KONSULTACYJNY),
-    ("punkt informacyjno-konsultacyjny", T.PUNKT_KONSULTACYJNY),
-    ("komisja rozwiazywania problemow alkoholowych", T.GKRPA),
-    ("komisariat policji", T.POLICJA),
-    ("komenda powiatowa policji", T.POLICJA),
-    ("komenda miejska policji", T.POLICJA),
-    ("posterunek policji", T.POLICJA),
-    ("fundacja", T.NGO),           # last: a foundation's DPS or WTZ is named by the phrases above
-    ("stowarzyszenie", T.NGO),
-)
-
-
 def type_from_label(label: str | None) -> InstitutionType:
-    """Map a registry label such as 'Ośrodek pomocy społecznej' to a type; OTHER when unknown."""
+    """Map a registry label such as 'Ośrodek pomocy społecznej' to a type; OTHER when unknown.
+
+    The phrase of the lowest name tier wins, then the one starting earliest, then the longest one, so
+    "Wojewódzki Urząd Pracy" is a WUP (not a PUP) and "Fundacja … Warsztat Terapii Zajęciowej" a WTZ."""
     folded = fold_spaces(label)
     if not folded:
         return T.OTHER
-    # A WUP label also contains "urzad pracy": check the specific regional one first.
-    if "wojewodzki urzad pracy" in folded:
-        return T.WUP
-    for phrase, code in _LABEL_RULES:
-        if phrase in folded:
-            return code
+    best: tuple[int, int, int, InstitutionType] | None = None
+    for code, type_info in TYPES.items():
+        for phrase in type_info.label_phrases:
+            at = folded.find(phrase)
+            if at >= 0:
+                key = (type_info.name_tier, at, -len(phrase), code)
+                if best is None or key[:3] < best[:3]:
+                    best = key
+    if best is not None:
+        return best[3]
     for code, type_info in TYPES.items():
         if any(folded == strip_diacritics(abbr) for abbr in type_info.abbreviations):
             return code

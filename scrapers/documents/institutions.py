@@ -7,47 +7,26 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import cache
 
-from catalog.types import InstitutionType
+from catalog.types import TYPES
 from scrapers.documents.columns import fold
 from scrapers.documents.dates import find_dates
 
-# Type patterns on folded text; the one matching earliest in a name wins, so "Powiatowe Centrum Pomocy
+# Type patterns come from catalog/types.py (TypeInfo.name_patterns), one compiled regex per type, grouped
+# by name tier. In a tier the pattern matching earliest in a name wins, so "Powiatowe Centrum Pomocy
 # Rodzinie (Ośrodek Interwencji Kryzysowej)" is a PCPR and "GOPS … Punkt Konsultacyjny" an OPS.
-_T = InstitutionType
-_TYPE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (_T.PCPR.value, r"\bcentrum\w* pomocy rodzin\w*|\bpcpr\b"),
-    (_T.OPS.value, r"\bosrod\w* pomocy (?:spolecznej|rodzinie)\b|\b(?:m|g|mg|gm)?ops\b|\bmopr\b|\bmgopr\b"),
-    (_T.CUS.value, r"\bcentrum\w* uslug spolecznych\b|\bcus\b"),
-    (_T.OIK.value, r"\b(?:osrod\w*|punkt\w*|centrum) interwencji kryzysowej\b|\bp?oik\b"),
-    (_T.SDS.value, r"\bsrodowiskow\w* dom\w* samopomocy\b|\bsds\b"),
-    (_T.DPS.value, r"\bdom\w* pomocy spolecznej\b|\bdps\b"),
-    (_T.CIS.value, r"\bcentrum\w* integracji spolecznej\b"),
-    (_T.KIS.value, r"\bklub\w* integracji spolecznej\b"),
-    (_T.ZAZ.value, r"\bzaklad\w* aktywnosci zawodowej\b"),
-    (_T.WTZ.value, r"\bwarsztat\w* terapii zajeciowej\b"),
-    (_T.PUP.value, r"\burzad\w* pracy\b"),
-    (_T.OWES.value, r"\bosrod\w* wsparcia ekonomii spolecznej\b"),
-)
-# Units that are often part of, or run by, one of the above: they win only when nothing above is named
-# or when they are attached to it ("Punkt … działający przy GOPS"). Earlier groups beat later ones.
-_ATTACHED_PATTERNS: tuple[tuple[tuple[str, str], ...], ...] = (
-    (
-        (_T.KLUB_SAMOPOMOCY.value, r"\bklub\w* samopomocy\b"),
-        (_T.PUNKT_KONSULTACYJNY.value, (r"\bpu\w?nkt\w* (?:\w+ )?(?:konsult|konsylt|wsparcia|informac\w*[ ,-]*"
-                                       r"(?:i |- )?(?:wsparcia|konsult))|\bkonsultacyjn\w* punkt\w*")),
-        (_T.GKRPA.value, (r"\bkomisj\w* (?:[\w.]+ ){0,3}?rozwiazywania problemow alkoholow\w*|\bg?krpa\b"
-                         r"|\bkomisj\w* alkoholow\w*")),
-        (_T.POLICJA.value, r"\b(?:komisariat\w*|komend\w*(?: \w+)?|posterun\w*) policji\b"),
-    ),
-    ((_T.NGO.value, r"\bfundacj\w*\b|\bstowarzyszen\w*\b"),),
-    # Units catalog/types.py has no code for: named so the row is "other", not the list's kind.
-    ((_T.OTHER.value, (r"\bpolicj\w*\b|\bpunkt\w* (?:informac|pomocy|wsparcia)\w*|\bkomisj\w* rozwiazywania\b"
-                      r"|\bzesp\w* interdyscyplinarn\w*|\bporadni\w*\b|\bprokuratur\w*\b|\bsad\w* rejonow\w*")),),
-)
-_COMPILED_TYPES = tuple((code, re.compile(pattern)) for code, pattern in _TYPE_PATTERNS)
-_COMPILED_ATTACHED = tuple(tuple((code, re.compile(pattern)) for code, pattern in group)
-                           for group in _ATTACHED_PATTERNS)
+_Tiers = tuple[tuple[tuple[str, re.Pattern[str]], ...], ...]
+
+
+@cache
+def _compile_tiers() -> _Tiers:
+    tiers: dict[int, list[tuple[str, re.Pattern[str]]]] = {}
+    for code, type_info in TYPES.items():
+        if type_info.name_patterns:
+            pattern = re.compile("|".join(f"(?:{source})" for source in type_info.name_patterns))
+            tiers.setdefault(type_info.name_tier, []).append((code.value, pattern))
+    return tuple(tuple(tiers[tier]) for tier in sorted(tiers))
 
 
 _RELATION = re.compile(r"\b(?:przy|dzialajac\w*|w strukturach|prowadzon\w*)\b")
@@ -61,8 +40,11 @@ def classify(text: str | None) -> str | None:
     main type is named or it is attached to it ("Punkt … działający przy GOPS"); "Bonifraterska Fundacja
     … Dom Pomocy Społecznej" is a DPS."""
     folded = fold(text or "")
-    specific = _earliest(_COMPILED_TYPES, folded)
-    for group in _COMPILED_ATTACHED:
+    # Tier 0 types are units of their own; later tiers are units that are often part of, or run by, one
+    # of them: they win only when nothing earlier is named or when attached to it. Earlier tiers first.
+    main, *attached = _compile_tiers()
+    specific = _earliest(main, folded)
+    for group in attached:
         found = _earliest(group, folded)
         if found is None:
             continue
