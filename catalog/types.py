@@ -401,8 +401,9 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "W nagłej sytuacji dzwoń pod 112. Zawiadomienie można złożyć na każdym komisariacie, także poza "
         "miejscem zamieszkania.",
         Level.NONE, "#37474f", ("przemoc",), icon="⚑",
-        name_patterns=(r"\b(?:komisariat\w*|komend\w*(?: \w+)?|posterun\w*) policji\b",), name_tier=1,
-        label_phrases=("komisariat policji", "komenda powiatowa policji", "komenda miejska policji", "posterunek policji"),
+        name_patterns=(r"\b(?:komisariat\w*|komend\w*(?: \w+)?|posterun\w*|jednost\w*) policji\b",), name_tier=1,
+        label_phrases=("komisariat policji", "komenda powiatowa policji", "komenda miejska policji", "posterunek policji",
+                       "jednostka policji"),
     ),
     T.NGO: TypeInfo(
         T.NGO, "Organizacja pozarządowa", "Organizacje pozarządowe", ("NGO",),
@@ -411,8 +412,8 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Zależnie od organizacji; zwykle każdy potrzebujący.",
         "Skontaktuj się z organizacją bezpośrednio; pomoc jest zwykle bezpłatna.",
         Level.NONE, "#795548", ("pomoc-spoleczna", "ekonomia-spoleczna"), icon="♣",
-        name_patterns=(r"\bfundacj\w*\b", r"\bstowarzyszen\w*\b"), name_tier=2,
-        label_phrases=("fundacja", "stowarzyszenie"),
+        name_patterns=(r"\bfundacj\w*\b", r"\bstowarzyszen\w*\b", r"\borganizacj\w* pozarzadow\w*"), name_tier=2,
+        label_phrases=("fundacja", "stowarzyszenie", "organizacja pozarzadowa"),
     ),
     T.OTHER: TypeInfo(
         T.OTHER, "Inna jednostka", "Inne jednostki", (),

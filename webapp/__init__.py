@@ -158,6 +158,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     present.init_app(app)
     _register_blueprints(app)
+    from webapp import type_styles
+    type_styles.init_app(app)   # /static-gen/types.css, built from catalog/types.py
     from webapp import hsds_api
     hsds_api.init_app(app)   # the HSDS 3.0 API under /api/hsds/
     from webapp import report_queue

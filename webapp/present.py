@@ -50,10 +50,6 @@ FIELD_LABELS = {
     "places_as_of": "Miejsca — stan na", "epuap": "Skrzynka ePUAP", "home_types": "Typ domu", "head": "Kierownik",
 }
 
-ROLE_LABELS = {"ops": "Pomoc społeczna w Twojej gminie", "pcpr": "Pomoc rodzinie w Twoim powiecie",
-               "pup": "Urząd pracy dla Twojego powiatu", "owes": "Wsparcie ekonomii społecznej"}
-
-
 def type_label(code: str | None) -> str:
     return info(code or "other").label
 
@@ -266,7 +262,7 @@ def init_app(app: Flask) -> None:
         places_text=places_text, group_label=group_label, service_label=service_label,
     )
     app.jinja_env.globals.update(
-        TYPES=TYPES, NEEDS=NEEDS, TARGET_GROUPS=TARGET_GROUPS, FIELD_LABELS=FIELD_LABELS, ROLE_LABELS=ROLE_LABELS, type_info=info,
+        TYPES=TYPES, NEEDS=NEEDS, TARGET_GROUPS=TARGET_GROUPS, FIELD_LABELS=FIELD_LABELS, type_info=info,
         is_approximate=is_approximate, status_options=STATUS_OPTIONS,
         run_labels=RUN_LABELS, now_local=now_local,
     )

@@ -6,19 +6,21 @@ import unicodedata
 
 import pytest
 
-from catalog.types import NEEDS, TYPES, InstitutionType, Level, codes_where, info, type_from_label
+from catalog.text import fold_spaces
+from catalog.types import (
+    NEEDS,
+    TYPES,
+    InstitutionType,
+    Level,
+    codes_where,
+    contrast_on_white,
+    info,
+    type_from_label,
+)
+from scrapers.documents.institutions import classify
 
 _HEX = re.compile(r"#[0-9a-f]{6}")
 _POLISH_SENTENCE = re.compile(r"^[A-ZĄĆĘŁŃÓŚŹŻ]")
-
-
-def _contrast_on_white(colour: str) -> float:
-    """WCAG 2.x contrast ratio of the colour against white."""
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (channel(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
-    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05)
 
 
 def test_every_code_has_its_info():
@@ -36,13 +38,25 @@ def test_type_is_complete(code):
     assert isinstance(ti.level, Level)
     assert _HEX.fullmatch(ti.colour), ti.colour
     # A marker sits on light tiles with a white outline: WCAG 1.4.11 asks 3:1 for graphical objects.
-    assert _contrast_on_white(ti.colour) >= 3.0, (code, ti.colour)
+    assert contrast_on_white(ti.colour) >= 3.0, (code, ti.colour)
     assert ti.icon and len(ti.icon) == 1 and not ti.icon.isalnum()
     assert set(ti.needs) <= set(NEEDS)
     if code is not InstitutionType.OTHER:
         assert ti.needs, code            # "Inna jednostka" is the only type no need filter offers
         assert ti.abbreviations, code    # the badge and the search "kind" terms use them
     assert ti.search_boost >= 0
+    assert ti.badge and contrast_on_white(ti.badge_colour) >= 4.5, (code, ti.badge_colour)
+    if code is not InstitutionType.OTHER:
+        # Document readers and registry labels must recognise the type by its own name.
+        assert ti.name_patterns and ti.label_phrases, code
+        assert all(phrase == fold_spaces(phrase) for phrase in ti.label_phrases), code
+        assert classify(ti.label) == code.value, (code, ti.label)
+        assert type_from_label(ti.label) is code, (code, ti.label)
+    else:
+        assert ti.name_patterns, code    # the catch-all of units no type covers ("Poradnia …")
+    for source in ti.name_patterns:
+        re.compile(source)
+    assert ti.name_tier in (0, 1, 2, 3)
 
 
 def test_colour_and_icon_tell_every_type_apart():
@@ -73,3 +87,23 @@ def test_behaviour_flags_are_read_from_the_types():
 ])
 def test_registry_labels_name_the_new_types(label, code):
     assert type_from_label(label).value == code
+
+
+@pytest.mark.parametrize(("label", "code"), [
+    ("Wojewódzki Urząd Pracy w Krakowie", "wup"),              # also contains "urząd pracy"
+    ("Powiatowy Urząd Pracy w Bochni", "pup"),
+    ("Gminny Ośrodek Pomocy Społecznej – Punkt Konsultacyjny", "ops"),   # the attached unit loses
+    ("Stowarzyszenie „Dom” — Dom Pomocy Społecznej", "dps"),  # the operator loses to the unit it runs
+    ("Miejski Ośrodek Pomocy Rodzinie w Toruniu", "ops"),      # a city MOPR is registered as its OPS
+])
+def test_label_rule_is_tier_then_earliest(label, code):
+    assert type_from_label(label).value == code
+
+
+def test_consumers_read_badges_and_roles_from_the_types():
+    from geo.resolve import ROLE_LABELS
+
+    for code, ti in TYPES.items():
+        if ti.competent_label:
+            assert ROLE_LABELS[code.value] == ti.competent_label
+    assert info("unknown-code").badge == "Inna jednostka"
