@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.web.test_browser import browser, live, page, tiles  # noqa: F401  (the live site and Chromium)
+from tests.web.test_browser import live, page, tiles  # noqa: F401  (the live site; Chromium is the session fixture)
 
 pytestmark = pytest.mark.browser
 
