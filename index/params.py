@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from catalog.types import NEEDS, TARGET_GROUPS, TYPES, InstitutionType, Status
 from geo import teryt
-from index.api import MAX_PER_PAGE, MAX_RADIUS_KM, QueryError, SearchQuery
+from index.api import MAX_PER_PAGE, MAX_RADIUS_KM, MAX_RESULT_WINDOW, QueryError, SearchQuery
 
 Params = Mapping[str, Sequence[str]]
 T = TypeVar("T")
@@ -24,6 +24,20 @@ MAX_PAGE = 10_000
 MAX_TEXT = 200
 DEFAULT_PER_PAGE = 20
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# The shapes the API accepts, published as they are in the OpenAPI document (webapp/openapi.py), so the
+# document and the parser cannot disagree. JSON Schema patterns are ECMA regexes: keep them portable.
+WOJ_PATTERN = "^[0-9]{2}$"
+POWIAT_PATTERN = "^[0-9]{4}$"
+GMINA_PATTERN = "^[0-9]{6,7}$"
+_LAT = r"-?(?:90(?:\.0+)?|[1-8]?[0-9](?:\.[0-9]+)?)"
+_LON = r"-?(?:180(?:\.0+)?|(?:1[0-7][0-9]|[1-9]?[0-9])(?:\.[0-9]+)?)"
+NEAR_PATTERN = f"^{_LAT},{_LON}$"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Parameters whose empty value means "no filter" in the API too (free text, open group codes); any other
+# parameter given empty (`?woj=`) is refused, as the document's patterns and enums say.
+EMPTY_ALLOWED = frozenset({"q", "target_group"})
 
 # Canonical (API/CLI) name -> the name a page uses in its URL.
 API_NAMES: dict[str, str] = {}
@@ -56,21 +70,31 @@ def clean(raw: str) -> str:
 class _Reader:
     """One parameter set under one naming scheme."""
 
-    def __init__(self, params: Params, names: Mapping[str, str]) -> None:
-        self.params, self.names = params, names
+    def __init__(self, params: Params, names: Mapping[str, str], strict: bool = True) -> None:
+        self.params, self.names, self.strict = params, names, strict
 
     def name(self, key: str) -> str:
         return self.names.get(key, key)
 
-    def first(self, key: str) -> str:
+    def raw(self, key: str) -> str:
+        """The first value as sent (None of the cleaning): what the strict API checks shapes on."""
         values = self.params.get(self.name(key)) or [""]
-        return clean(str(values[0]))
+        return str(values[0])
+
+    def first(self, key: str) -> str:
+        value = clean(self.raw(key))
+        if self.strict and not value and self.name(key) in self.params and key not in EMPTY_ALLOWED:
+            raise ParamError(f"invalid_{key}", f"Parametr {key} nie może być pusty (pomiń go albo podaj wartość).",
+                             f"Parameter {key} must not be empty (leave it out or give a value).")
+        return value
 
     def many(self, key: str) -> list[str]:
-        """A repeatable parameter that also accepts comma lists: ?type=cis&type=kis or ?type=cis,kis."""
+        """A repeatable parameter that also accepts comma lists: ?type=cis&type=kis or ?type=cis,kis.
+        The strict API keeps empty parts (`type=` or `type=cis,`) so that they are refused, not ignored."""
         out: list[str] = []
         for raw in self.params.get(self.name(key)) or []:
-            out.extend(part for part in (clean(p) for p in str(raw).split(",")) if part)
+            parts = [clean(p) for p in str(raw).split(",")]
+            out.extend(parts if self.strict and key not in EMPTY_ALLOWED else [p for p in parts if p])
         return out
 
 
@@ -78,7 +102,8 @@ class _Reader:
 
 def text(r: _Reader) -> str:
     value = r.first("q")
-    if len(value) > MAX_TEXT:
+    # The document's maxLength counts the characters as sent, before control characters are dropped.
+    if len(r.raw("q") if r.strict else value) > MAX_TEXT:
         raise ParamError("query_too_long", f"Zapytanie może mieć najwyżej {MAX_TEXT} znaków.",
                          f"The query may have at most {MAX_TEXT} characters.")
     return value
@@ -86,6 +111,7 @@ def text(r: _Reader) -> str:
 
 def _types(r: _Reader) -> tuple[str, ...]:
     valid = {t.value for t in InstitutionType}
+    # Any case ("CIS"): an existing client contract, documented as a case-insensitive pattern.
     values = [v.lower() for v in r.many("type")]
     unknown = [v for v in values if v not in valid]
     if unknown:
@@ -125,6 +151,8 @@ def _int(r: _Reader, key: str, default: int, low: int, high: int) -> int:
     if not raw:
         return default
     try:
+        if r.strict and not _INTEGER.fullmatch(r.raw(key)):
+            raise ValueError(raw)   # int() would also take " 5" and "1_0", which the document does not
         value = int(raw)
     except ValueError:
         raise ParamError(f"invalid_{key}", f"Parametr {key} musi być liczbą całkowitą.",
@@ -137,6 +165,8 @@ def _int(r: _Reader, key: str, default: int, low: int, high: int) -> int:
 
 def _float(raw: str, name: str) -> float:
     try:
+        if not _NUMBER.fullmatch(raw):
+            raise ValueError(raw)   # float() would also take "1_0", "inf" and "nan"
         value = float(raw)
     except ValueError:
         raise ParamError(f"invalid_{name}", f"Parametr {name} musi być liczbą.",
@@ -161,9 +191,16 @@ def near(r: _Reader) -> tuple[float, float] | None:
         return None
     parts = raw.split(",")
     if len(parts) != 2:
-        raise ParamError("invalid_near", "Parametr near ma postać szerokość,długość, np. 53.13,23.16.",
-                         "Parameter near must be lat,lon, e.g. 53.13,23.16.")
-    return point(*parts)
+        raise _bad_near()
+    at = point(*parts)
+    if r.strict and not re.fullmatch(NEAR_PATTERN, r.raw("near")):
+        raise _bad_near()   # e.g. "+52,20" or "52.,20": numbers, but not in the documented form
+    return at
+
+
+def _bad_near() -> ParamError:
+    return ParamError("invalid_near", "Parametr near ma postać szerokość,długość, np. 53.13,23.16.",
+                      "Parameter near must be lat,lon, e.g. 53.13,23.16.")
 
 
 def _radius(r: _Reader, at: tuple[float, float] | None) -> float | None:
@@ -185,11 +222,14 @@ def _code(r: _Reader, key: str, digits: tuple[int, ...], exists: Callable[[str],
     raw = r.first(key)
     if not raw:
         return None
-    if not re.fullmatch(r"\d+", raw) or len(raw) not in digits:
+    if r.strict and raw != r.raw(key):
+        raw = r.raw(key)   # the API checks the code as sent: " 02" is not a documented code
+    if not re.fullmatch(r"[0-9]+", raw) or len(raw) not in digits:
         size = " lub ".join(str(d) for d in digits)
         raise ParamError(f"invalid_{key}", f"Kod TERYT ({key}) musi mieć {size} cyfr.",
                          f"TERYT code ({key}) must have {' or '.join(str(d) for d in digits)} digits.")
     code = raw[: digits[0]]
+    # A 7-digit gmina code may carry any kind digit (clients send the 2/3 of an urban-rural gmina alike).
     if exists(code) is None:
         raise ParamError(f"unknown_{key}", f"Nie ma jednostki TERYT ({key}) o kodzie {raw}.",
                          f"No TERYT unit ({key}) with code {raw}.")
@@ -205,7 +245,7 @@ def powiat_code(params: Params) -> str | None:
 
 
 def _status(r: _Reader) -> str | None:
-    raw = r.first("status").lower()
+    raw = r.first("status") if r.strict else r.first("status").lower()
     if not raw:
         return None
     valid = [s.value for s in Status]
@@ -216,7 +256,7 @@ def _status(r: _Reader) -> str | None:
 
 
 def _sort(r: _Reader, at: tuple[float, float] | None) -> str:
-    raw = r.first("sort").lower() or "relevance"
+    raw = (r.first("sort") if r.strict else r.first("sort").lower()) or "relevance"
     if raw not in ("relevance", "distance"):
         raise ParamError("invalid_sort", "Parametr sort przyjmuje wartości relevance lub distance.",
                          "Parameter sort must be relevance or distance.")
@@ -227,7 +267,7 @@ def _sort(r: _Reader, at: tuple[float, float] | None) -> str:
 
 
 def _flag(r: _Reader, key: str) -> bool:
-    raw = r.first(key).lower()
+    raw = r.first(key) if r.strict else r.first(key).lower()
     if raw in ("", "false", "0"):
         return False
     if raw in ("true", "1"):
@@ -263,7 +303,7 @@ def parse(params: Params, *, names: Mapping[str, str] = API_NAMES, strict: bool 
           per_page: int = DEFAULT_PER_PAGE, max_page: int = MAX_PAGE) -> SearchQuery:
     """The SearchQuery these parameters ask for. Strict: the first bad value raises ParamError.
     Lenient: a bad value is left out (and so is what depends on it: radius without a point)."""
-    r = _Reader(params, names)
+    r = _Reader(params, names, strict)
 
     def value(read: Callable[[], T], default: T) -> T:
         if strict:
@@ -274,6 +314,13 @@ def parse(params: Params, *, names: Mapping[str, str] = API_NAMES, strict: bool 
             return default
 
     at = value(lambda: near(r), None)
+    page = value(lambda: _int(r, "page", 1, 1, max_page), 1)
+    size = value(lambda: _int(r, "per_page", per_page, 1, MAX_PER_PAGE), per_page)
+    if strict and page * size > MAX_RESULT_WINDOW:
+        raise ParamError("page_beyond_results",
+                         f"Za daleka strona wyników: page × per_page może wynosić najwyżej {MAX_RESULT_WINDOW}. "
+                         "Zawęź wyszukiwanie filtrami.",
+                         f"page × per_page may be at most {MAX_RESULT_WINDOW}; narrow the search with filters.")
     types = value(lambda: _types(r), ())
     if not types and names.get("need"):
         types = types_for_need(value(lambda: need(r), None))
@@ -288,8 +335,8 @@ def parse(params: Params, *, names: Mapping[str, str] = API_NAMES, strict: bool 
         near=at,
         radius_km=value(lambda: _radius(r, at), None),
         sort=value(lambda: _sort(r, at), "relevance"),
-        page=value(lambda: _int(r, "page", 1, 1, max_page), 1),
-        per_page=value(lambda: _int(r, "per_page", per_page, 1, MAX_PER_PAGE), per_page),
+        page=page,
+        per_page=size,
         free_places=value(lambda: _flag(r, "free_places"), False),
     )
 

@@ -6,8 +6,16 @@ from functools import lru_cache
 from typing import Any
 
 from catalog.types import InstitutionType, Precision, Status
-from index.api import MAX_PER_PAGE, MAX_RADIUS_KM
-from index.params import MAX_PAGE, MAX_TEXT
+from geo import teryt
+from index.api import MAX_PER_PAGE, MAX_RADIUS_KM, MAX_RESULT_WINDOW
+from index.params import (
+    GMINA_PATTERN,
+    MAX_PAGE,
+    MAX_TEXT,
+    NEAR_PATTERN,
+    POWIAT_PATTERN,
+    WOJ_PATTERN,
+)
 from webapp.routing import MAX_ID
 from webapp.serializers import CSV_COLUMNS
 
@@ -32,29 +40,62 @@ def _param(name: str, description: str, schema: dict, *, required: bool = False,
     return out
 
 
+TYPE_CODES = [t.value for t in InstitutionType]
+# The API also takes a comma list in one value (?type=cis,kis): documented, or a fuzzer is right to call it
+# a violation that was accepted.
+_TYPE_ANY_CASE = "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in code) for code in TYPE_CODES)
+# Any letter case is accepted (?type=CIS): the pattern says so, the enum lists the canonical codes.
+TYPE_ITEM = {"type": "string", "anyOf": [{"enum": TYPE_CODES},
+                                         {"pattern": f"^(?:{_TYPE_ANY_CASE})(?:,(?:{_TYPE_ANY_CASE}))*$"}]}
+EMPTY_NOTE = " Pusta wartość (np. woj=) jest błędem 400: pomiń parametr. / An empty value is a 400: leave it out."
+TERYT_NOTE = " Kod musi istnieć w TERYT (geo/teryt.py), inaczej 400 unknown_*. / The code must exist."
+
+
+def _teryt_schemas() -> dict[str, Any]:
+    """TERYT codes: the shape as a pattern and the "must exist" rule as the list of real codes (an enum of
+    the 16 województwa; the 380 powiaty and ~2500 gminy (6 digits, or 7 with a kind digit) as
+    an alternation pattern: the same set, but a fuzzer's coverage phase does not send every member). A
+    valid code is never refused, an unknown one is never a surprise. Referenced, not repeated."""
+    gminy = teryt.gminy()
+    return {
+        "TerytWoj": {"type": "string", "pattern": WOJ_PATTERN, "enum": [w.code for w in teryt.wojewodztwa()]},
+        "TerytPowiat": {"type": "string", "pattern": POWIAT_PATTERN, "allOf": [{"pattern": "^(?:" + "|".join(
+            p.code for p in teryt.powiaty()) + ")$"}]},
+        # ~5000 gmina codes as an enum would make a fuzzer's coverage phase send each one: the same set as
+        # a pattern (each real 6-digit code, optionally followed by a kind digit) says it compactly.
+        "TerytGmina": {"type": "string", "pattern": GMINA_PATTERN, "allOf": [{"pattern": "^(?:" + "|".join(
+            g.id6 for g in sorted(gminy, key=lambda g: g.id6)) + ")[0-9]?$"}]},
+    }
+
+
 FILTER_PARAMS = [
     _param("q", "Szukany tekst (nazwa, usługa, miejscowość). / Free text.", {"type": "string", "maxLength": MAX_TEXT}),
     _param("type", "Typ jednostki; powtarzalny lub lista po przecinku. / Institution type, repeatable or comma list.",
-           {"type": "array", "items": {"type": "string", "enum": [t.value for t in InstitutionType]}}, explode=True),
-    _param("woj", "Kod TERYT województwa (2 cyfry).", {"type": "string", "pattern": "^[0-9]{2}$"}),
-    _param("powiat", "Kod TERYT powiatu (4 cyfry).", {"type": "string", "pattern": "^[0-9]{4}$"}),
-    _param("gmina", "Kod TERYT gminy (6 lub 7 cyfr).", {"type": "string", "pattern": "^[0-9]{6,7}$"}),
-    _param("status", "Status jednostki.", {"type": "string", "enum": [s.value for s in Status]}),
+           {"type": "array", "items": TYPE_ITEM}, explode=True),
+    _param("woj", "Kod TERYT województwa (2 cyfry)." + TERYT_NOTE + EMPTY_NOTE, _ref("TerytWoj")),
+    _param("powiat", "Kod TERYT powiatu (4 cyfry)." + TERYT_NOTE + EMPTY_NOTE, _ref("TerytPowiat")),
+    _param("gmina", "Kod TERYT gminy (6 cyfr albo 7 cyfr z rodzajem gminy)." + TERYT_NOTE + EMPTY_NOTE,
+           _ref("TerytGmina")),
+    _param("status", "Status jednostki (małe litery)." + EMPTY_NOTE,
+           {"type": "string", "enum": [s.value for s in Status]}),
     _param("target_group", "Grupa docelowa; powtarzalna lub lista po przecinku.",
            {"type": "array", "items": {"type": "string"}}, explode=True),
-    _param("near", "Punkt odniesienia: szerokość,długość (WGS84), np. 53.13,23.16.",
-           {"type": "string", "pattern": r"^-?[0-9.]+,-?[0-9.]+$"}),
-    _param("radius_km", "Promień wokół near w km (wymaga near).",
+    _param("near", "Punkt odniesienia: szerokość,długość (WGS84, −90…90, −180…180), np. 53.13,23.16." + EMPTY_NOTE,
+           {"type": "string", "pattern": NEAR_PATTERN}),
+    _param("radius_km", "Promień wokół near w km. Wymaga near: bez niego 400 radius_without_near. "
+           "/ Requires near (else 400 radius_without_near)." + EMPTY_NOTE,
            {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_KM}),
-    _param("free_places", "Tylko instytucje z wolnymi miejscami (places.free > 0 w najnowszym odczycie). "
-           "/ Only institutions whose latest places observation has free places.",
-           {"type": "boolean", "default": False}),
+    _param("free_places", "Tylko instytucje z wolnymi miejscami (places.free > 0 w najnowszym odczycie); "
+           "true/false albo 1/0. / Only institutions whose latest places observation has free places." + EMPTY_NOTE,
+           {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}),
 ]
 PAGING_PARAMS = [
-    _param("sort", "Kolejność: trafność albo odległość (wymaga near).",
+    _param("sort", "Kolejność: trafność albo odległość (distance wymaga near: bez niego 400 sort_without_near)."
+           + EMPTY_NOTE,
            {"type": "string", "enum": ["relevance", "distance"], "default": "relevance"}),
-    _param("page", "Numer strony (od 1).", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
-    _param("per_page", "Wyników na stronie.", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
+    _param("page", f"Numer strony (od 1). page × per_page najwyżej {MAX_RESULT_WINDOW}, inaczej 400 "
+           f"page_beyond_results. / page × per_page at most {MAX_RESULT_WINDOW}." + EMPTY_NOTE, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
+    _param("per_page", "Wyników na stronie." + EMPTY_NOTE, {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                                 "default": 20}),
 ]
 MODIFIED_AFTER = _param(
@@ -62,12 +103,23 @@ MODIFIED_AFTER = _param(
     {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
      "examples": ["2026-01-31", "2026-01-31T12:00:00Z"]})
 
-ERRORS = {
-    "400": {"description": "Nieprawidłowy parametr. / Invalid parameter.",
-            "content": {"application/json": {"schema": _ref("Error")}}},
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
+
+
+ERRORS = {"400": _error("Nieprawidłowy parametr. / Invalid parameter.")}
+NOT_FOUND = {"404": _error("Nie znaleziono. / Not found.")}
+# What any API URL can answer besides its own codes (webapp/errors.py, webapp/api.py): a body over the
+# limit, a method other than GET, an unknown URL.
+COMMON = {
+    "404": _error("Nie znaleziono. / Not found."),
+    "405": {**_error("Tylko GET. / GET only."),
+            "headers": {"Allow": {"schema": {"type": "string"}, "description": "Dozwolone metody."}}},
+    "413": _error("Zapytanie jest za duże. / The request is too large."),
 }
-NOT_FOUND = {"404": {"description": "Nie znaleziono. / Not found.",
-                     "content": {"application/json": {"schema": _ref("Error")}}}}
+# Answers with an ETag (everything but the streamed exports) also answer a matching If-None-Match.
+NOT_MODIFIED = {"304": {"description": "Bez zmian (If-None-Match / If-Modified-Since); bez treści. "
+                                       "/ Not modified; no body."}}
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
@@ -75,7 +127,7 @@ def _json(schema: dict, description: str = "OK") -> dict:
 
 
 def _op(summary: str, responses: dict, parameters: list | None = None, description: str = "") -> dict:
-    out: dict[str, Any] = {"summary": summary, "responses": responses}
+    out: dict[str, Any] = {"summary": summary, "responses": {**COMMON, **NOT_MODIFIED, **responses}}
     if description:
         out["description"] = description
     if parameters:
@@ -137,10 +189,38 @@ def _schemas() -> dict[str, Any]:
                 "source": {"type": "string"}, "source_key": {"type": "string"}, "first_seen": DATETIME,
                 "last_seen": DATETIME, "source_updated_at": DATE, "missing_runs": {"type": "integer"}})},
         })]},
-        "Resolution": {"type": "object", "description": "Miejsce, jednostki właściwe (OPS, PCPR, PUP, OWES) "
-                                                        "i instytucje w pobliżu (geo.resolve.Resolution.to_dict); "
-                                                        "każda instytucja ma is_demo i www tylko http(s)."},
+        "Place": obj({
+            "label": {"type": "string"}, "lat": NULL_NUM, "lon": NULL_NUM, "precision": {"type": "string"},
+            "precision_label": NULL_STR, "simc": NULL_STR, "locality": NULL_STR, "locality_kind": NULL_STR,
+            "district_code": NULL_STR, "district": NULL_STR, "gmina_id6": NULL_STR, "gmina": NULL_STR,
+            "gmina_kind": NULL_STR, "powiat_code": NULL_STR, "powiat": NULL_STR, "woj_code": NULL_STR,
+            "wojewodztwo": NULL_STR, "query": NULL_STR,
+        }, ["label", "lat", "lon", "precision"]),
+        "ResolvedInstitution": obj({
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "type": {"type": "string", "enum": TYPE_CODES}, "type_label": {"type": "string"},
+            "address": NULL_STR, "phones": {"type": ["array", "null"], "items": {"type": "object"}},
+            "email": NULL_STR, "www": {**NULL_STR, "description": "Tylko adresy http(s). / http(s) only."},
+            "lat": NULL_NUM, "lon": NULL_NUM, "geo_precision": NULL_STR, "status": {"type": "string"},
+            "gmina_id6": NULL_STR, "powiat_teryt": NULL_STR, "woj_teryt": NULL_STR, "is_demo": IS_DEMO,
+        }, ["id", "name", "type", "is_demo"]),
+        "Resolution": obj({
+            "query": NULL_STR,
+            "ambiguous": {"type": "boolean", "description": "Nazwa pasuje do kilku miejscowości: place jest null, "
+                                                            "wybierz z alternatives. / Several places match."},
+            "question": {**NULL_STR, "description": "Pytanie do użytkownika, gdy ambiguous. / Question to ask."},
+            "choice_order": {"type": ["string", "null"]},
+            "place": {"anyOf": [_ref("Place"), {"type": "null"}]},
+            "alternatives": {"type": "array", "items": _ref("Place")},
+            "competent": {"type": "array", "items": obj({
+                "role": {"type": "string"}, "role_label": {"type": "string"},
+                "institution": _ref("ResolvedInstitution")}, ["role", "role_label", "institution"])},
+            "nearby": {"type": "array", "items": obj({
+                "distance_km": {"type": "number"}, "institution": _ref("ResolvedInstitution")},
+                ["distance_km", "institution"])},
+        }, ["ambiguous", "question", "place", "alternatives", "competent", "nearby"]),
         "Items": obj({"items": {"type": "array", "items": {"type": "object"}}}, ["items"]),
+        **_teryt_schemas(),
         "FeatureCollection": obj({
             "type": {"const": "FeatureCollection"},
             "features": {"type": "array", "items": obj({
@@ -167,7 +247,7 @@ def spec() -> dict[str, Any]:
             "summary": "Instytucja ze źródłami każdego pola / One institution with per-field provenance",
             "parameters": [{"name": "institution_id", "in": "path", "required": True,
                             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
-            "responses": {**_json(_ref("InstitutionDetail")), **NOT_FOUND},
+            "responses": {**COMMON, **NOT_MODIFIED, **_json(_ref("InstitutionDetail")), **NOT_FOUND},
         }},
         "/api/resolve": _op(
             "Jednostki właściwe dla miejsca / Competent units for a place",
@@ -175,19 +255,21 @@ def spec() -> dict[str, Any]:
             [_param("q", "Adres, miejscowość lub kod pocztowy.", {"type": "string", "maxLength": MAX_TEXT}),
              _param("lat", "Szerokość geograficzna (z lon).", {"type": "number", "minimum": -90, "maximum": 90}),
              _param("lon", "Długość geograficzna (z lat).", {"type": "number", "minimum": -180, "maximum": 180})],
-            "Podaj q albo parę lat, lon.",
+            "Podaj q albo parę lat, lon: oba naraz to 400 ambiguous_place, żadnego (albo samo lat lub lon) to 400 "
+            "missing_place. Nazwa kilku miejscowości daje ambiguous=true, place=null, question i alternatives. "
+            "/ Give q or both lat and lon (400 otherwise); an ambiguous name answers alternatives and a question.",
         ),
         "/api/wojewodztwa": _op("Województwa (TERYT)", _json(_ref("Items"))),
         "/api/powiaty": _op("Powiaty (TERYT)", {**_json(_ref("Items")), **ERRORS},
-                            [_param("woj", "Kod województwa.", {"type": "string", "pattern": "^[0-9]{2}$"})]),
+                            [_param("woj", "Kod województwa." + TERYT_NOTE + EMPTY_NOTE, _ref("TerytWoj"))]),
         "/api/gminy": _op("Gminy (TERYT)", {**_json(_ref("Items")), **ERRORS},
-                          [_param("powiat", "Kod powiatu.", {"type": "string", "pattern": "^[0-9]{4}$"})]),
+                          [_param("powiat", "Kod powiatu." + TERYT_NOTE + EMPTY_NOTE, _ref("TerytPowiat"))]),
         "/api/map.geojson": {"get": {
             "summary": "Punkty na mapę (GeoJSON) / Map points",
             "description": "Te same filtry co wyszukiwanie; z parametrem q najwyżej 2000 najlepszych wyników.",
             "parameters": FILTER_PARAMS,
-            "responses": {"200": {"description": "OK", "content": {"application/geo+json": {
-                "schema": _ref("FeatureCollection")}}}, **ERRORS},
+            "responses": {**COMMON, **NOT_MODIFIED, "200": {"description": "OK", "content": {
+                "application/geo+json": {"schema": _ref("FeatureCollection")}}}, **ERRORS},
         }},
         "/api/export.jsonl": _export("Eksport JSON Lines (jeden rekord Institution w wierszu)",
                                      "application/x-ndjson", code),
@@ -201,6 +283,8 @@ def spec() -> dict[str, Any]:
     }
     from webapp.hsds_api import openapi_paths  # HSDS 3.0 endpoints (webapp/hsds_api.py)
     paths.update(openapi_paths(_ref("Error")))
+    for path in paths.values():   # the HSDS operations answer the same 304/404/405/413 as the rest
+        path["get"]["responses"] = {**COMMON, **NOT_MODIFIED, **path["get"]["responses"]}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -222,5 +306,6 @@ def _export(summary: str, mimetype: str, schema: dict) -> dict:
         "summary": summary,
         "description": "Strumień wszystkich pól; filtry jak w wyszukiwaniu (bez q) oraz modified_after.",
         "parameters": [p for p in FILTER_PARAMS if p["name"] != "q"] + [MODIFIED_AFTER],
-        "responses": {"200": {"description": "OK", "content": {mimetype: {"schema": schema}}}, **ERRORS},
+        "responses": {**COMMON, **NOT_MODIFIED, "200": {"description": "OK", "content": {mimetype: {"schema": schema}}},
+                      **ERRORS},
     }}
