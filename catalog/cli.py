@@ -14,7 +14,7 @@ from sqlmodel import select
 from catalog import settings as settings_mod
 from catalog.db import session_scope, upgrade
 from catalog.models import Institution, ScrapeRun, Source
-from catalog.spreadsheet import safe_mapping
+from catalog.spreadsheet import safe_mapping, xlsx_bytes
 
 EXPORT_FIELDS = tuple(Institution.model_fields)
 
@@ -72,26 +72,38 @@ def _plain(value: Any) -> Any:
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True,
+              help="xlsx opens as columns in any Excel locale (needs --output).")
 @click.option("--output", "-o", type=click.Path(allow_dash=True), default="-", help="File (default: stdout).")
 @click.option("--modified-after", type=click.DateTime(), default=None, help="Only records changed after this.")
 def export_cmd(fmt: str, output: str, modified_after: datetime | None) -> None:
     """All institutions, one record per line, every field (JSON keys in English)."""
+    if fmt == "xlsx" and output == "-":
+        raise click.UsageError("--format xlsx writes a binary workbook: give --output FILE.xlsx")
     settings = settings_mod.load()
     upgrade(settings.database_url)
-    out = click.open_file(output, "w", encoding="utf-8")
-    with session_scope(settings.database_url) as session, out:
+    with session_scope(settings.database_url) as session:
         rows = export_rows(session, modified_after)
-        if fmt == "jsonl":
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
+        if fmt == "xlsx":
+            cells = ([_cell_text(row[k]) for k in EXPORT_FIELDS] for row in rows)
+            with open(output, "wb") as fh:
+                fh.write(xlsx_bytes(list(EXPORT_FIELDS), cells, "instytucje"))
+            return
+        with click.open_file(output, "w", encoding="utf-8") as out:
+            if fmt == "jsonl":
+                for row in rows:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                return
             writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for row in rows:
                 # Scraped text must stay text when the file is opened in a spreadsheet.
-                writer.writerow(safe_mapping({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict))
-                                              else v for k, v in row.items()}))
+                writer.writerow(safe_mapping({k: _cell_text(v) for k, v in row.items()}))
+
+
+def _cell_text(value: Any) -> Any:
+    """Lists and objects (phones, partners…) as JSON text in one cell."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else value
 
 
 commands = [init_db_cmd, export_cmd]

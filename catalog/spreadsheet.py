@@ -44,3 +44,35 @@ def safe_row(values: Iterable[Any]) -> list[Any]:
 def safe_mapping(row: Mapping[str, Any]) -> dict[str, Any]:
     """Every value of a csv.DictWriter row made inert (keys are our own column names)."""
     return {k: safe_cell(v) for k, v in row.items()}
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_bytes(header: list[str], rows: Iterable[Iterable[Any]], title: str) -> bytes:
+    """An .xlsx workbook of one sheet: opens as columns in any Excel locale (a CSV's separator depends on
+    the reader's regional settings; Polish Excel expects ';').
+
+    Every text cell is written with the string type, so a scraped `=HYPERLINK(…)` is shown exactly as
+    written and can never become a formula; no apostrophe is needed. Numbers stay numbers."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])   # Excel's limit on sheet names
+
+    def cell(value: Any) -> WriteOnlyCell:
+        if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
+            out = WriteOnlyCell(sheet, value="" if value is None else str(value))
+            out.data_type = "s"   # text, whatever it starts with
+            return out
+        return WriteOnlyCell(sheet, value=value)
+
+    sheet.append([cell(h) for h in header])
+    for row in rows:
+        sheet.append([cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

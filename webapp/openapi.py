@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from catalog.spreadsheet import XLSX_MIMETYPE
 from catalog.types import InstitutionType, Precision, Status
 from geo import teryt
 from index.api import MAX_PER_PAGE, MAX_RADIUS_KM, MAX_RESULT_WINDOW
@@ -275,9 +276,12 @@ def spec() -> dict[str, Any]:
                                      "application/x-ndjson", code),
         "/api/export.csv": _export(f"Eksport CSV (UTF-8 z BOM); kolumny: {', '.join(CSV_COLUMNS)} "
                                    "(is_demo: 1 = rekord demonstracyjny)", "text/csv", code),
+        "/api/export.xlsx": _export(f"Eksport XLSX (arkusz Excel: kolumny w każdej wersji językowej Excela); "
+                                    f"kolumny jak w CSV: {', '.join(CSV_COLUMNS)}; komórki tekstowe nigdy nie są "
+                                    "formułami", XLSX_MIMETYPE, {"type": "string", "contentMediaType": XLSX_MIMETYPE}),
         "/api/export/hsds.json": _export(
-            "Eksport w kształcie HSDS 3.0 (organization / service / location); każda organizacja ma is_demo "
-            "(rekord demonstracyjny: bez współrzędnych), a miejsca są w services[].capacities",
+            "Eksport HSDS 3.0 (skompilowane organizacje z usługami i lokalizacjami, zgodne z oficjalnymi "
+            "schematami); rekordy demonstracyjne nie są publikowane",
             "application/json", {"type": "object"}),
         "/api/openapi.json": _op("Ten dokument / This document", _json({"type": "object"})),
     }

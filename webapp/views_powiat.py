@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, render_template, request
 
 from catalog.address import street_line
 from catalog.models import PLACES_FIELDS, Institution
-from catalog.spreadsheet import safe_row
+from catalog.spreadsheet import XLSX_MIMETYPE, safe_row, xlsx_bytes
 from catalog.types import info
 from geo import teryt
 from webapp import page_queries as pq
@@ -97,6 +97,20 @@ def powiat_csv(code: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def powiat_xlsx(code: str):
+    """The partner sheet as a workbook: columns in any Excel locale (Polish Excel reads CSV with ';')."""
+    powiat = _powiat_or_404(code)
+    s = session()
+    sheet = pq.powiat_sheet(s, code)
+    sources = _places_sources(s, sheet)
+    rows = [_csv_row(i, sources) for _type, items in sheet.groups for i in items]
+    rows += [_csv_row(i, sources) for i in sheet.owes + sheet.serving_pups]
+    body = xlsx_bytes(list(CSV_HEADER), rows, powiat.label)
+    filename = f"partnerzy-powiat-{powiat.code}.xlsx"
+    return Response(body, mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 def powiaty_page():
     groups = [(w, teryt.powiaty(w.code)) for w in teryt.wojewodztwa()]
     return render_template("powiaty.html", groups=groups)
@@ -105,3 +119,4 @@ def powiaty_page():
 bp.add_url_rule("/powiaty", "powiaty", powiaty_page)
 bp.add_url_rule("/powiat/<string(length=4):code>", "powiat", powiat_page)
 bp.add_url_rule("/powiat/<string(length=4):code>.csv", "powiat_csv", powiat_csv)
+bp.add_url_rule("/powiat/<string(length=4):code>.xlsx", "powiat_xlsx", powiat_xlsx)
