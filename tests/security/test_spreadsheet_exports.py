@@ -1,4 +1,4 @@
-"""Every CSV writer neutralises cells a spreadsheet would evaluate (catalog/spreadsheet.py): the API export,
+"""Every CSV and XLSX writer neutralises cells a spreadsheet would evaluate (catalog/spreadsheet.py): the API export,
 the powiat sheet, and `wsparcie export --format csv`, over a real SQLite catalog built by the migration."""
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from catalog import db
 from catalog.models import Institution
@@ -107,3 +108,44 @@ def test_cli_export_csv(settings, hostile_catalog):
     assert row["name"] == "'" + HYPERLINK
     assert row["operator_name"] == "'\u202e=1+1"
     assert row["street"] == "'" + HOSTILE["street"]
+
+
+# XLSX: columns in any Excel locale; text cells are typed strings, so nothing is ever a formula.
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _rows(data: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(data)).active
+    cells = [list(row) for row in sheet.iter_rows()]
+    assert cells and all(c.data_type != "f" for row in cells for c in row), "a formula cell"
+    return [[c.value for c in row] for row in cells]
+
+
+def test_api_export_xlsx(client):
+    response = client.get("/api/export.xlsx")
+    assert response.status_code == 200 and response.mimetype == XLSX
+    header, *rows = _rows(response.get_data())
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["name"] == HYPERLINK and row["street"] == HOSTILE["street"]   # text as written, no apostrophe
+    assert row["locality"] == "Zabłudów"
+
+
+def test_powiat_xlsx_is_linked_from_the_sheet(client):
+    assert "/powiat/2002.xlsx" in client.get("/powiat/2002").get_data(as_text=True)
+    response = client.get("/powiat/2002.xlsx")
+    assert response.status_code == 200 and response.mimetype == XLSX
+    _header, *rows = _rows(response.get_data())
+    assert [r for r in rows if r[1] == HYPERLINK]
+    assert client.get("/powiat/9999.xlsx").status_code == 404
+
+
+def test_cli_export_xlsx(settings, hostile_catalog, tmp_path):
+    from orchestration.cli import cli
+
+    assert CliRunner().invoke(cli, ["export", "--format", "xlsx"]).exit_code == 2   # needs a file
+    out = tmp_path / "all.xlsx"
+    result = CliRunner().invoke(cli, ["export", "--format", "xlsx", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    header, *rows = _rows(out.read_bytes())
+    row = dict(zip(header, rows[0], strict=True))
+    assert row["name"] == HYPERLINK and row["operator_name"] == HOSTILE["operator_name"]
