@@ -73,10 +73,12 @@ def _search(query, types, target_groups, woj, powiat, gmina, status, near, radiu
     settings = load()
     point = _point(near)
     # The same parser as the pages and the API (index.params), so a filter means the same everywhere.
-    raw = {"q": [query], "type": list(types), "target_group": list(target_groups), "woj": [woj or ""],
-           "powiat": [powiat or ""], "gmina": [gmina or ""], "status": [status or ""],
-           "near": [f"{point[0]},{point[1]}" if point else ""],
-           "radius_km": ["" if radius_km is None else str(radius_km)],
+    # Options not given are left out: the parser refuses an empty value, as the API does.
+    given = {"woj": woj, "powiat": powiat, "gmina": gmina, "status": status,
+             "near": f"{point[0]},{point[1]}" if point else None,
+             "radius_km": None if radius_km is None else str(radius_km)}
+    raw = {"q": [query], "type": list(types), "target_group": list(target_groups),
+           **{name: [value] for name, value in given.items() if value},
            "sort": [sort or ("distance" if point and not query.strip() else "relevance")],
            "page": [str(page)], "per_page": [str(per_page)]}
     try:
