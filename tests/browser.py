@@ -1,5 +1,5 @@
 """Shared pieces of the real-browser tests: Debian's Chromium driven by Playwright (no browser download),
-and the site served by waitress on a free loopback port."""
+and the site served on a free loopback port."""
 from __future__ import annotations
 
 import os
@@ -26,17 +26,20 @@ def require_chromium() -> None:
 
 @contextmanager
 def served(app, threads: int = 4) -> Iterator[str]:
-    """Serve a Flask app on a free loopback port for the duration of the block; yields its base URL."""
-    from waitress.server import create_server
+    """Serve a Flask app on a free loopback port for the duration of the block; yields its base URL.
 
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
-    loop = threading.Thread(target=server.run, daemon=True)
+    werkzeug's threaded server, because its shutdown() is a handshake with serve_forever(): stopping
+    waitress from another thread raced its event loop (EBADF in a server thread), which fails the run
+    since warnings are errors. The production servers have their own tests (tests/web/test_serving.py)."""
+    from werkzeug.serving import make_server
+
+    del threads   # werkzeug starts one thread per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    loop = threading.Thread(target=server.serve_forever, daemon=True)
     loop.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}"
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
-        # Worker threads first: one still finishing a request pulls the loop's trigger, which close() has
-        # already shut, and the stray thread exception fails the run (warnings are errors).
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        server.close()
+        server.shutdown()
+        server.server_close()
         loop.join(timeout=5)

@@ -1,4 +1,4 @@
-"""Real-browser tests: Debian's Chromium (via Playwright) drives the app served by waitress on loopback.
+"""Real-browser tests: Debian's Chromium (via Playwright) drives the app served on loopback.
 
 Screenshots (360 px and 1366 px) and the printed powiat sheet are saved under test-artifacts/."""
 from __future__ import annotations

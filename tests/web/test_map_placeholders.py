@@ -9,7 +9,6 @@ import re
 import pytest
 
 from geo.resolve import PLACEHOLDER_LABELS
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
 from tests.web.test_placeholders import add_placeholders
 from tests.web.test_placeholders_browser import live  # noqa: F401 - the module's live server fixture
 from webapp import maps
@@ -88,18 +87,17 @@ PINS = """async () => {
 
 
 @pytest.mark.browser
-def test_chromium_draws_a_placeholder_hollow_and_grey(live):  # noqa: F811 - the imported fixture
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(locale="pl-PL")
-            page.set_default_timeout(30000)
-            page.goto(live["url"] + FRAME)
-            page.locator("html[data-markers='2']").wait_for(state="attached", timeout=15000)
-            pins = page.evaluate(PINS)
-            legend = page.locator(".mapa-legend").inner_text()
-        finally:
-            browser.close()
+def test_chromium_draws_a_placeholder_hollow_and_grey(live, browser):  # noqa: F811 - the imported fixture
+    context = browser.new_context(locale="pl-PL")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        page.goto(live["url"] + FRAME)
+        page.locator("html[data-markers='2']").wait_for(state="attached", timeout=15000)
+        pins = page.evaluate(PINS)
+        legend = page.locator(".mapa-legend").inner_text()
+    finally:
+        context.close()
     placeholder = [p for p in pins if "rekord demonstracyjny" in p["text"]]
     offices = [p for p in pins if "Zabłudowie" in p["text"]]
     assert placeholder and offices, pins
