@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,38 @@ def served(app, threads: int = 4) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         loop.join(timeout=5)
+
+
+# A 1×1 transparent PNG: every map tile the stand-in server answers.
+BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
+
+
+class _Tiles(BaseHTTPRequestHandler):
+    """Stands in for the OpenStreetMap tile server: every tile is the same blank PNG (tests stay offline)."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(BLANK_PNG)))
+        self.end_headers()
+        try:
+            self.wfile.write(BLANK_PNG)
+        except ConnectionError:   # the map moved on and dropped the tile request
+            pass
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@contextmanager
+def tile_server() -> Iterator[str]:
+    """A loopback tile server for the block; yields its TILE_URL template."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,9 +14,8 @@ import csv
 import html
 import io
 import json
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 
 import pytest
 from click.testing import CliRunner
@@ -24,16 +23,13 @@ from click.testing import CliRunner
 from catalog import db
 from catalog.settings import REPO_ROOT, load
 from catalog.spreadsheet import is_formula_like
-from tests.browser import require_chromium, served
+from tests.browser import require_chromium, served, tile_server
 
 pytestmark = pytest.mark.browser
 
 SAMPLES = REPO_ROOT / "data" / "registries" / "samples" / "rjps"
 LISTING = "/RJPS/WJ/wyszukiwanie/zaladujDane.do"
 FRAGMENT = "/RJPS/WJ/wyszukiwanie/pobierzDaneJednostki.do"
-BLANK_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
 
 TEMPLATES = "QX{{7*7}}QX QX${7*7}QX QX#{7*7}QX QX<%= 7*7 %>QX"
 EVALUATED = ("QX49QX", "QX7777777QX")
@@ -78,21 +74,6 @@ def hostile_fragment(uid: int, name: str, street: str, email: str, www: str, pho
     return out.encode("utf-8")
 
 
-class _Tiles(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(BLANK_PNG)))
-        self.end_headers()
-        try:
-            self.wfile.write(BLANK_PNG)
-        except ConnectionError:
-            pass
-
-    def log_message(self, *_args) -> None:
-        pass
-
-
 def _serve_rjps():
     from pytest_httpserver import HTTPServer
     from werkzeug import Response
@@ -123,12 +104,12 @@ def hostile(tmp_path_factory):
     from webapp import create_app
 
     data_dir = tmp_path_factory.mktemp("hostile")
-    tiles = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
-    threading.Thread(target=tiles.serve_forever, daemon=True).start()
+    tiles = ExitStack()
+    tile_url = tiles.enter_context(tile_server())
     rjps = _serve_rjps()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("WSPARCIE_DATA_DIR", str(data_dir))
-        mp.setenv("TILE_URL", f"http://127.0.0.1:{tiles.server_address[1]}/{{z}}/{{x}}/{{y}}.png")
+        mp.setenv("TILE_URL", tile_url)
         mp.setenv("RJPS_BASE_URL", rjps.url_for("/").rstrip("/"))
         mp.setenv("RJPS_EXPECTED_MIN", "1")
         mp.setenv("RJPS_RATE_LIMIT", "0")
@@ -156,7 +137,7 @@ def hostile(tmp_path_factory):
     with served(create_app({"SETTINGS": settings})) as url:
         yield {"url": url, "ids": ids, "powiaty": powiaty,
                "cli_csv": exports["csv"].output, "cli_jsonl": exports["jsonl"].output}
-    tiles.shutdown()
+    tiles.close()
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,16 +13,13 @@ import pytest
 from catalog import db
 from catalog.settings import REPO_ROOT, load
 from index import api as index_api
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served, tile_server
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "SHOTS", "sync_api"]   # other browser test modules import these
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
-BLANK_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082")
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 
@@ -32,29 +27,10 @@ require_chromium()
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-class _Tiles(BaseHTTPRequestHandler):
-    """Stands in for the OpenStreetMap tile server: every tile is the same blank PNG (tests stay offline)."""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(BLANK_PNG)))
-        self.end_headers()
-        try:
-            self.wfile.write(BLANK_PNG)
-        except ConnectionError:   # the map moved on and dropped the tile request
-            pass
-
-    def log_message(self, *_args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def tiles():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tiles)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
-    server.shutdown()
+    with tile_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
