@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlmodel import func, select
 
 from catalog import settings as settings_mod
-from catalog.db import session_scope, upgrade
+from catalog.db import session_scope
 from catalog.merge import apply_fetch
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
 from catalog.records import FetchResult, SourceItem
@@ -15,15 +14,6 @@ from scrapers.base import SourceMeta
 
 META = SourceMeta(key="rjps", name="RJPS", url="https://example.invalid", licence="-", attribution="-")
 UNITS = [str(n) for n in range(1, 9)]   # 8 units: above the default minimum of 5
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_settings(request, data_dir):
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_url")
-    s = settings_mod.load()
-    upgrade(s.database_url)
-    return s
 
 
 def _item(key: str, contacts: bool = True, **fields) -> SourceItem:

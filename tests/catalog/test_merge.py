@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
 from sqlmodel import select
 
-from catalog import settings as settings_mod
 from catalog.db import session_scope, upgrade
 from catalog.merge import apply_fetch
 from catalog.models import ChangeLog, FieldProvenance, Institution, ScrapeRun, SourceRecord
@@ -15,15 +13,6 @@ from catalog.records import FetchResult, SourceItem
 from scrapers.base import SourceMeta
 
 META = SourceMeta(key="rjps", name="RJPS", url="https://example.invalid", licence="-", attribution="-")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_settings(request, data_dir):
-    if request.param == "postgres":
-        request.getfixturevalue("postgres_url")
-    s = settings_mod.load()
-    upgrade(s.database_url)
-    return s
 
 
 def _item(key: str, **fields) -> SourceItem:
