@@ -78,7 +78,7 @@ class CisKisAdapter:
                 except FetchError as exc:
                     self._error(result, doc.url, f"nie udało się pobrać dokumentu: {exc}")
                     continue
-                documents.append((doc, response.content, _filename(doc.url, response), response.capture_id))
+                documents.append((doc, response.content, attachment_filename(doc.url, response), response.capture_id))
         if not documents and not result.errors:
             self._error(result, self.meta.url, "nie znaleziono dokumentu rejestru na stronie (zmiana układu?)")
         for doc, data, filename, capture_id in documents:
@@ -142,7 +142,9 @@ def _is_document_link(href: str, text: str) -> bool:
     return bool(_ATTACHMENT_HINT.search(href) or _ATTACHMENT_HINT.search(text))
 
 
-def _filename(url: str, response) -> str:
+def attachment_filename(url: str, response) -> str:
+    """The file name an office gave its attachment (Content-Disposition), else the URL's last segment;
+    the readers pick the format by it when the bytes alone do not tell."""
     disposition = response.headers.get("content-disposition", "") if response.headers else ""
     m = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)", disposition, re.IGNORECASE)
     if m:

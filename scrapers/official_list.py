@@ -22,8 +22,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urljoin, urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urljoin
 
 from catalog.matching import normalise_name
 from catalog.records import FetchResult, SourceItem
@@ -32,6 +32,7 @@ from catalog.slug import slug
 from catalog.types import TYPES, InstitutionType
 from catalog.voivodeships import voivodeship
 from scrapers.base import SourceMeta
+from scrapers.cis_kis import attachment_filename
 from scrapers.official_list_config import CONFIGS, ListConfig
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ class OfficialListAdapter:
         for url in self._document_urls(client, settings, result):
             try:
                 response = client.get(url)
-                items = document_items(response.content, _filename(url, response), self.config.kind,
+                items = document_items(response.content, attachment_filename(url, response), self.config.kind,
                                        self.config.key, self.config.woj, url, response.capture_id)
             except (UnreadableDocument, FetchError) as exc:
                 self._error(result, url, f"dokument nieczytelny lub niedostępny: {exc}")
@@ -282,11 +283,3 @@ class OfficialListAdapter:
         result.complete = False
         result.errors.append({"where": f"{self.config.key}: {url}", "message": message})
         log.warning("%s: %s (%s)", self.config.key, message, url)
-
-
-def _filename(url: str, response) -> str:
-    disposition = response.headers.get("content-disposition", "") if response.headers else ""
-    m = re.search(r"filename\*?=(?:UTF-8'')?\"?([^\";]+)", disposition, re.IGNORECASE)
-    if m:
-        return unquote(m.group(1))
-    return unquote(PurePosixPath(urlsplit(url).path).name) or "dokument"
