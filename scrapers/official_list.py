@@ -32,7 +32,7 @@ from catalog.slug import slug
 from catalog.types import TYPES, InstitutionType
 from catalog.voivodeships import voivodeship
 from scrapers.base import SourceMeta
-from scrapers.cis_kis import attachment_filename
+from scrapers.cis_kis import attachment_filename, find_documents
 from scrapers.official_list_config import CONFIGS, ListConfig
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,6 @@ class OfficialListAdapter:
         return result
 
     def _document_urls(self, client, settings: Settings, result: FetchResult) -> list[str]:
-        from scrapers.cis_kis import find_documents
         from scrapers.http import FetchError
 
         base = self.config.base(settings)
