@@ -26,7 +26,7 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def served(app, threads: int = 4) -> Iterator[str]:
+def served(app) -> Iterator[str]:
     """Serve a Flask app on a free loopback port for the duration of the block; yields its base URL.
 
     werkzeug's threaded server, because its shutdown() is a handshake with serve_forever(): stopping
@@ -34,7 +34,6 @@ def served(app, threads: int = 4) -> Iterator[str]:
     since warnings are errors. The production servers have their own tests (tests/web/test_serving.py)."""
     from werkzeug.serving import make_server
 
-    del threads   # werkzeug starts one thread per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     loop = threading.Thread(target=server.serve_forever, daemon=True)
     loop.start()

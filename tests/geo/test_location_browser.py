@@ -29,7 +29,7 @@ def site(tmp_path_factory):
             mp.delenv(name, raising=False)
         settings = load()
     db.upgrade(settings.database_url)
-    with served(create_app({"SETTINGS": settings}), threads=2) as url:
+    with served(create_app({"SETTINGS": settings})) as url:
         yield url
 
 

@@ -36,7 +36,7 @@ def live(tmp_path_factory):
     demo, dps = add_placeholders(settings), add_dps(settings)
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)
-    with served(create_app({"SETTINGS": settings}), threads=2) as url:
+    with served(create_app({"SETTINGS": settings})) as url:
         yield {"url": url, "demo": demo, "dps": dps}
 
 
