@@ -4,7 +4,7 @@
 
 Generates an N-row CIS register (two-row merged header, multi-line address cells) in each format
 (HTML, PDF, DOCX, XLSX, XLS when xlwt is installed, ODS, CSV), then times reading the tables and
-mapping them to register rows. Then times the real office documents in tests/fixtures/real (PDF, XLS,
+mapping them to register rows. Then times the real office documents in data/registries/real (PDF, XLS,
 XLSX, Word 97 .doc through antiword), per reader. Prints a table of figures and ends with one JSON line."""
 from __future__ import annotations
 
@@ -191,7 +191,7 @@ def bench(fmt: str, data: bytes, n: int, repeat: int) -> dict:
     }
 
 
-REAL = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "real" / "wojewoda"
+REAL = Path(__file__).resolve().parent.parent / "data" / "registries" / "real" / "wojewoda"
 # The list kind of each real document (what an operator passes to `parse-document --kind`).
 REAL_KINDS = {
     "slaskie/ops_wykaz_2023-07-18.pdf": "ops", "malopolskie/dps_wykaz_2026-03-27.pdf": "dps",

@@ -5,6 +5,7 @@ import json
 
 from click.testing import CliRunner
 
+from catalog.settings import REPO_ROOT
 from scrapers.documents.cli import parse_document_cmd
 
 from .conftest import FIXTURES
@@ -83,7 +84,7 @@ def test_every_catalog_type_and_mixed_are_kinds():
 
 
 def test_real_dps_list_in_polish():
-    real = FIXTURES.parent / "real" / "wojewoda" / "podkarpackie" / "dps_frekwencja_2026-06-20.xls"
+    real = REPO_ROOT / "data" / "registries" / "real" / "wojewoda" / "podkarpackie" / "dps_frekwencja_2026-06-20.xls"
     result = CliRunner().invoke(parse_document_cmd, [str(real), "--kind", "dps", "--today", "2026-08-01"])
     assert result.exit_code == 0, result.output
     assert "Wierszy: 53" in result.stdout

@@ -1,4 +1,4 @@
-"""parse_register on the real documents of four urzędy wojewódzkie (tests/fixtures/real/wojewoda).
+"""parse_register on the real documents of four urzędy wojewódzkie (data/registries/real/wojewoda, the copy the offline snapshot ships).
 
 Every expected value below was read from the document itself, not from the parser: `pdfplumber` page text
 for the PDFs, xlrd / openpyxl cell values for the sheets, `antiword` text for the .doc. Counts:
@@ -30,7 +30,7 @@ import pytest
 from scrapers.documents import RegisterRow, UnreadableDocument, parse_register
 from scrapers.documents import doc as doc_reader
 
-REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "wojewoda"
+REAL = Path(__file__).resolve().parents[2] / "data" / "registries" / "real" / "wojewoda"
 TODAY = date(2026, 8, 1)
 needs_antiword = pytest.mark.skipif(shutil.which("antiword") is None, reason="antiword not installed")
 
