@@ -151,8 +151,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
 
     from webapp import db as web_db
-    from webapp import errors, lookup, present, security
-
+    from webapp import errors, i18n, lookup, present, security
+    i18n.init_app(app)   # Flask-Babel: `_()` in templates and code; the locale is the page's
     web_db.init_app(app)
     lookup.init_app(app)
     security.init_app(app)
