@@ -244,3 +244,23 @@ class ErrorReport(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     status: str = "new"                      # new | accepted | rejected
     client_hash: str | None = None        # salted hash of the client address, for abuse review
+
+
+# Longest query / place text kept in ZeroResultQuery: enough for any real query, bounded against abuse.
+ZERO_RESULT_TEXT_MAX = 200
+
+
+class ZeroResultQuery(SQLModel, table=True):
+    """A search that found nothing, aggregated per folded query text, place text and need, for the operator
+    (`wsparcie status --zero-results`). Text only: never the client's address or user agent. Empty strings
+    (not NULL) stand for "no place" / "no need", so the unique key aggregates them on every backend."""
+    __table_args__ = (UniqueConstraint("query_folded", "place_folded", "need", name="uq_zero_result_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    query_folded: str = Field(max_length=ZERO_RESULT_TEXT_MAX)    # catalog.text fold of the query
+    query_text: str = Field(max_length=ZERO_RESULT_TEXT_MAX)      # as last typed (capped)
+    place_folded: str = Field(default="", max_length=ZERO_RESULT_TEXT_MAX)
+    place_text: str = Field(default="", max_length=ZERO_RESULT_TEXT_MAX)
+    need: str = Field(default="", max_length=64)                  # index.needs key, "" when none
+    count: int = 1
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_seen: datetime = Field(default_factory=utcnow, index=True)
