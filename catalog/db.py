@@ -1,6 +1,7 @@
 """Engine, sessions and schema upgrades (Alembic) for SQLite (default) and PostgreSQL."""
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
@@ -12,7 +13,7 @@ from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -112,13 +113,40 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
+# pg_advisory_xact_lock key of schema upgrades (any constant; "wsparcie" in ASCII, as a bigint).
+UPGRADE_LOCK_KEY = 0x77737061726369
+
+
 def upgrade(database_url: str) -> None:
-    """Bring the schema to the newest migration; existing data is kept."""
+    """Bring the schema to the newest migration; existing data is kept.
+
+    Concurrent upgraders (several nodes started at once on a fresh database, cron during a deploy)
+    serialise: PostgreSQL takes a transaction-level advisory lock before Alembic looks at the schema,
+    SQLite an flock beside the database file. The second one then finds the schema at head."""
     engine = get_engine(database_url)
     cfg = alembic_config(database_url)
-    with engine.begin() as conn:
+    with _upgrade_file_lock(database_url), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _upgrade_file_lock(database_url: str) -> Iterator[None]:
+    """An exclusive flock on `<database>.upgrade.lock` for a file-backed SQLite catalog (else nothing)."""
+    path = _sqlite_path(database_url) if database_url.startswith("sqlite") else None
+    if path is None:
+        yield
+        return
+    lock = Path(f"{path}.upgrade.lock")
+    lock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 @contextmanager
