@@ -1,6 +1,6 @@
-"""Commands that cross the stages: `wsparcie status` (sources, plus `--geo` quality and `--coverage`) and
-`wsparcie unmerge` (the catalog change, then the geo and index stages for the affected institutions, so
-TERYT and search agree with the catalog)."""
+"""Commands that cross the stages: `wsparcie status` (sources, plus `--geo` quality, `--coverage` and the
+searches that found nothing, `--zero-results`) and `wsparcie unmerge` (the catalog change, then the geo and
+index stages for the affected institutions, so TERYT and search agree with the catalog)."""
 from __future__ import annotations
 
 import json
@@ -11,6 +11,7 @@ import click
 from sqlmodel import func, select
 
 from catalog import settings as settings_mod
+from catalog import zero_results
 from catalog.cli import source_status
 from catalog.db import session_scope, upgrade
 from catalog.matching_cli import undo_unmerge, unmerge
@@ -25,7 +26,11 @@ from orchestration.pipeline import RunSummary, later_stages
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--geo", is_flag=True, help="Geocoding quality: precision counts, missing TERYT, disagreements.")
 @click.option("--coverage", is_flag=True, help="Counts per type and województwo against national figures.")
-def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
+@click.option("--zero-results", "zero_results_flag", is_flag=True,
+              help="Searches residents made that found nothing (query, place, need; most frequent first).")
+@click.option("--limit", type=click.IntRange(min=0), default=zero_results.DEFAULT_LIMIT, show_default=True,
+              help="At most this many zero-result searches (with --zero-results).")
+def status_cmd(as_json: bool, geo: bool, coverage: bool, zero_results_flag: bool, limit: int) -> None:
     """Last run per source, counts and errors. Exits 1 when the last run of any source failed."""
     settings = settings_mod.load()
     upgrade(settings.database_url)
@@ -44,6 +49,9 @@ def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
             report["geo"] = quality.report(session)
         if coverage:
             report["coverage"] = coverage_mod.report(session)
+        if zero_results_flag:
+            report["zero_results"] = {**zero_results.total(session), "limit": limit,
+                                      "queries": zero_results.listing(session, limit)}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
@@ -52,6 +60,11 @@ def status_cmd(as_json: bool, geo: bool, coverage: bool) -> None:
             click.echo(quality.format_report(report["geo"]))
         if coverage:
             click.echo(coverage_mod.format_report(report["coverage"]))
+        if zero_results_flag:
+            zr = report["zero_results"]
+            click.echo(f"zero-result searches: {zr['distinct']} distinct, {zr['searches']} in all "
+                       f"(showing at most {limit})")
+            click.echo(zero_results.format_table(zr["queries"]))
     failed = [s for s in report["sources"] if s["last_run"] and s["last_run"]["status"] != "ok"]
     sys.exit(1 if failed else 0)
 
