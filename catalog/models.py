@@ -42,6 +42,14 @@ PLACES_FIELDS: tuple[str, ...] = ("places_total", "places_free", "places_as_of")
 
 
 class Institution(SQLModel, table=True):
+    __table_args__ = (
+        # Spatial and territorial look-ups (geo.resolve): "the nearest CIS/WTZ/..." reads a type's points in a
+        # lat/lon box from the index alone (status included: closed units are left out without a table
+        # read), the competent offices come by gmina/powiat and type. See bench/spatial.py.
+        Index("ix_institution_type_point", "type", "lat", "lon", "status"),
+        Index("ix_institution_gmina_type", "gmina_id6", "type"),
+        Index("ix_institution_powiat_type", "powiat_teryt", "type"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True)
     type: str = Field(index=True, description="catalog.types.InstitutionType value")

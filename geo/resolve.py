@@ -21,7 +21,7 @@ from sqlalchemy import String, cast, or_
 from sqlmodel import Session, select
 
 from catalog.address import MAX_INPUT, ParsedAddress, format_address, parse_address
-from catalog.geometry import haversine_km
+from catalog.geometry import bbox, haversine_km
 from catalog.models import Institution
 from catalog.radii import widen
 from catalog.settings import Settings
@@ -344,24 +344,54 @@ def _honest(unit: Competent) -> Competent:
     return Competent(unit.role, PLACEHOLDER_LABELS[unit.role], unit.institution)
 
 
+# How the box around a point grows while looking for its nearest units (not catalog.radii's policy of how far
+# to send a person: that one decides the radius, this only how few rows are read inside it).
+BOX_START_KM = 2.0
+BOX_GROWTH = 3.0
+BOX_ANYWHERE_KM = 2500.0     # past this the box is dropped: every located unit is read
+
+
+def nearby_candidates_statement(lat: float, lon: float, radius_km: float | None, types: tuple[str, ...]):
+    """(id, lat, lon) of the active located units of `types` in the box around the point holding the circle
+    of radius_km (None: everywhere). Answered from the index ix_institution_type_point alone."""
+    query = _active(select(Institution.id, Institution.lat, Institution.lon).where(Institution.type.in_(types)))
+    if radius_km is None:
+        return query.where(Institution.lat.is_not(None)).where(Institution.lon.is_not(None))
+    min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, radius_km)
+    return query.where(Institution.lat.between(min_lat, max_lat), Institution.lon.between(min_lon, max_lon))
+
+
+def _nearest_ids(session: Session, lat: float, lon: float, types: tuple[str, ...], limit: int,
+                 radius_km: float | None, start_km: float) -> tuple[list[tuple[int, float]], float]:
+    """Up to `limit` (id, distance) of the nearest units within radius_km (None: anywhere), nearest first
+    (ties by id), and the box radius reached. The box starts at start_km and grows until it holds `limit`
+    units inside its circle or reaches radius_km: the nearest ones are then among those read."""
+    box = start_km if radius_km is None else min(start_km, radius_km)
+    while True:
+        anywhere = radius_km is None and box > BOX_ANYWHERE_KM
+        stmt = nearby_candidates_statement(lat, lon, None if anywhere else box, types)
+        found = sorted((d, int(i)) for i, la, lo in session.exec(stmt).all()
+                       if (d := haversine_km(lat, lon, la, lo)) <= box or anywhere)
+        if len(found) >= limit or anywhere or (radius_km is not None and box >= radius_km):
+            return [(i, d) for d, i in found[:limit]], box
+        box = box * BOX_GROWTH if radius_km is None else min(box * BOX_GROWTH, radius_km)
+
+
 def nearby_units(session: Session, lat: float, lon: float, types: tuple[str, ...], limit: int) -> list[Nearby]:
+    """The `limit` nearest active units of `types` within the first radius of catalog.radii's policy that has
+    enough of them, nearest first. Only ids and points are read to find them; only those shown are loaded."""
     if not types or limit <= 0:
         return []
-    base = _active(select(Institution).where(Institution.type.in_(types))
-                   .where(Institution.lat.is_not(None)).where(Institution.lon.is_not(None)))
+    reached = [BOX_START_KM]    # a wider radius starts from the box the narrower one ended with
 
-    def within(radius: float | None) -> list[Nearby]:
-        query = base
-        if radius is not None:
-            dlat, dlon = radius / 111.0, radius / 65.0      # 65 km per degree of longitude is safe in Poland
-            query = query.where(Institution.lat.between(lat - dlat, lat + dlat),
-                                Institution.lon.between(lon - dlon, lon + dlon))
-        found = [Nearby(r, haversine_km(lat, lon, r.lat, r.lon)) for r in session.exec(query).all()]
-        return [n for n in found if radius is None or n.distance_km <= radius]
+    def within(radius: float | None) -> list[tuple[int, float]]:
+        found, reached[0] = _nearest_ids(session, lat, lon, tuple(types), limit, radius, reached[0])
+        return found
 
     # The one widening policy (catalog.radii), the same the home page's search widens by.
     found, _radius = widen(within, lambda units: len(units) >= limit)
-    return sorted(found, key=lambda n: (n.distance_km, n.institution.id))[:limit]
+    rows = {r.id: r for r in session.exec(select(Institution).where(Institution.id.in_([i for i, _d in found])))}
+    return [Nearby(rows[i], d) for i, d in found if i in rows]
 
 
 def resolve(session: Session, settings: Settings, text: str | None = None,
