@@ -90,9 +90,18 @@ def _ours(inst: Institution) -> bool:
     return bool(inst.geo_source) and (inst.geo_source.startswith("offline") or inst.geo_source == NOMINATIM)
 
 
+def _keeps_point(inst: Institution, recheck: bool) -> bool:
+    return inst.lat is not None and inst.lon is not None and not (recheck and _ours(inst))
+
+
+def _needs_geocoder(inst: Institution, recheck: bool) -> bool:
+    """_point will ask the geocoder chain (no point to keep, no RJPS point)."""
+    return not _keeps_point(inst, recheck) and coverage.rjps_point(inst.rjps_id) is None
+
+
 def _point(inst: Institution, addr: ParsedAddress, geocoder: Geocoder, changes: dict[str, Any],
            stats: EnrichStats, recheck: bool) -> tuple[tuple[float, float] | None, str | None]:
-    if inst.lat is not None and inst.lon is not None and not (recheck and _ours(inst)):
+    if _keeps_point(inst, recheck):
         if inst.geo_precision is None:
             _set(inst, changes, "geo_precision", Precision.SOURCE.value)
             if inst.geo_source is None:
@@ -209,12 +218,16 @@ def _agree_point(inst: Institution, gmina_id6: str | None, changes: dict[str, An
             _set(inst, changes, field, value)
 
 
+def _sourced_arg(recheck: bool, sourced: set[str] | None) -> set[str] | None:
+    return (sourced or set()) if recheck else None
+
+
 def enrich_one(inst: Institution, geocoder: Geocoder, stats: EnrichStats, recheck: bool = False,
                sourced: set[str] | None = None) -> dict[str, Any]:
     """Derived fields of one institution that differ from what it has (applied by the caller).
     recheck: recompute points our geocoder made earlier (the address may have changed since)."""
     changes: dict[str, Any] = {}
-    addr = _address(inst, changes, stats, (sourced or set()) if recheck else None)
+    addr = _address(inst, changes, stats, _sourced_arg(recheck, sourced))
     if inst.phones_raw and not inst.phones:
         changes["phones"] = normalise_phones(inst.phones_raw)
     point, precision = _point(inst, addr, geocoder, changes, stats, recheck)
@@ -237,6 +250,7 @@ def enrich(session: Session, settings: Settings, institution_ids: list[int] | No
     else:
         id_query = select(Institution.id).order_by(Institution.id)
         ids = list(session.exec(id_query if recheck else id_query.where(_incomplete())).all())
+    _warm(session, geocoder, ids, recheck)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         rows = session.exec(select(Institution).where(Institution.id.in_(chunk)).order_by(Institution.id)).all()
@@ -254,5 +268,32 @@ def enrich(session: Session, settings: Settings, institution_ids: list[int] | No
                 write_derived(session, inst, changes, source=GEO_SOURCE, rows=derived_rows)
                 stats.changed += 1
         session.flush()
+    geocoder.flush()
     log.info("geo enrich: %s", stats.as_dict())
     return stats
+
+
+def _warm(session: Session, geocoder: Geocoder, ids: list[int], recheck: bool) -> None:
+    """Geocode every address the stage will need before it writes anything: the cache is read one batch
+    of addresses per SELECT, and new answers are committed batch by batch while the catalog is not yet
+    locked by this stage's own writes (SQLite has one writer). The write pass then answers from memory."""
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        rows = session.exec(select(Institution).where(Institution.id.in_(chunk))).all()
+        sourced = _sourced(session, chunk) if recheck else {}
+        addrs = []
+        for inst in rows:
+            if not _needs_geocoder(inst, recheck):
+                continue
+            try:
+                addr = _address(inst, {}, EnrichStats(), _sourced_arg(recheck, sourced.get(inst.id)))
+            except Exception:      # enrich_one meets the record again and reports it
+                log.debug("geocoder warm-up skipped institution %s", inst.id, exc_info=True)
+                addr = None
+            if addr is not None and not addr.is_empty:
+                addrs.append(addr)
+        try:
+            geocoder.geocode_many(addrs)
+        except Exception:      # a failing address is met again (and logged) by enrich_one
+            log.debug("geocoder warm-up failed for a chunk", exc_info=True)
+    geocoder.flush()   # the last, partial batch too: committed before this stage writes

@@ -110,3 +110,115 @@ def test_public_nominatim_is_never_asked_faster_than_once_a_second(geo_settings,
     assert public._limited.min_delay_seconds == 1.0
     monkeypatch.setenv("NOMINATIM_URL", "http://127.0.0.1:9")
     assert NominatimClient(settings_mod.load())._limited.min_delay_seconds == 0.0
+
+
+# -- the cache in batches -----------------------------------------------------------------------------
+
+def _addresses(n: int) -> list[str]:
+    """n distinct addresses: most found (a postal code point), every fifth unknown (a cached miss)."""
+    return [f"Xqzzyvw {i}" if i % 5 == 4 else f"ul. Polna {i}, 16-060 Zabłudów" for i in range(n)]
+
+
+@pytest.fixture
+def cache_statements(session):
+    """SELECTs and INSERTs on the cache table, counted as the driver receives them (executemany = one)."""
+    from sqlalchemy import event
+
+    counts = {"select": 0, "insert": 0}
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if "geocodecache" in statement.lower():
+            kind = statement.lstrip().split(None, 1)[0].lower()
+            if kind in counts:
+                counts[kind] += 1
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    yield counts
+    event.remove(engine, "before_cursor_execute", count)
+
+
+def test_a_run_reads_and_writes_the_cache_once_per_batch(geo_settings, session, cache_statements):
+    addresses = _addresses(25)
+    cold = Geocoder(geo_settings, session, batch=10)
+    results = cold.geocode_many(addresses)
+    cold.flush()
+    assert cache_statements["select"] <= 3           # ceil(25 / 10)
+    assert cache_statements["insert"] <= 3
+    assert sum(r is not None for r in results) == 20
+    assert session.exec(select(GeocodeCache)).all().__len__() == 25    # misses are cached too
+    # Same answers as the chain without a cache, and a fresh run reads them in batches, computing nothing.
+    assert results == [Geocoder(geo_settings).geocode(a) for a in addresses]
+    cache_statements.update(select=0, insert=0)
+    warm = Geocoder(geo_settings, session, batch=10)
+    assert warm.geocode_many(addresses) == results
+    assert cache_statements == {"select": 3, "insert": 0}
+    assert warm.stats["offline"] == 0 and warm.stats["cache_hits"] == 25
+    # The run's dict: asking again costs no statement at all.
+    assert warm.geocode_many(addresses) == results and cache_statements["select"] == 3
+
+
+def test_one_by_one_lookups_never_flush_the_previous_answer(geo_settings, session, cache_statements):
+    geo = Geocoder(geo_settings, session, batch=10)
+    for address in _addresses(25):
+        geo.geocode(address)
+    assert cache_statements["insert"] == 2            # two full batches; five answers still buffered
+    session.commit()                                  # the caller's commit writes the buffer too
+    assert cache_statements["insert"] == 3
+    assert len(session.exec(select(GeocodeCache)).all()) == 25
+
+
+def test_written_batches_survive_a_rolled_back_caller(geo_settings, session):
+    """Each batch is its own committed transaction: a failed stage keeps the cache it paid for."""
+    geo = Geocoder(geo_settings, session, batch=10)
+    geo.geocode_many(_addresses(25))
+    session.rollback()
+    assert len(session.exec(select(GeocodeCache)).all()) == 20
+
+
+def test_a_killed_run_loses_at_most_the_last_batch(geo_settings, session):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, signal
+        from sqlmodel import Session
+        from catalog import settings as settings_mod
+        from catalog.db import get_engine
+        from geo.geocoder import Geocoder
+        settings = settings_mod.load()
+        with Session(get_engine(settings.database_url)) as session:
+            geo = Geocoder(settings, session, batch=10)
+            for address in {_addresses(25)!r}:
+                geo.geocode(address)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    assert len(session.exec(select(GeocodeCache)).all()) == 20
+    from sqlalchemy import text
+    assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_cache_writes_inside_a_writing_sqlite_transaction_do_not_wait(geo_settings, session):
+    """The caller already holds SQLite's write lock: the batch joins its transaction instead of waiting."""
+    from catalog.models import Institution
+
+    session.add(Institution(name="OPS w Zabłudowie", type="ops"))
+    session.flush()
+    geo = Geocoder(geo_settings, session, batch=2)
+    geo.geocode_many(_addresses(3))
+    session.commit()
+    assert len(session.exec(select(GeocodeCache)).all()) == 3
+
+
+def test_enrich_commits_the_cache_before_the_stage_writes(geo_settings, session, add):
+    from geo.enrich import enrich
+
+    for i in range(12):
+        add(f"Klub Integracji Społecznej {i}", "kis", address_raw=f"ul. Szkolna {i}, 16-060 Zabłudów")
+    stats = enrich(session, geo_settings)
+    assert stats.geocoded == 12
+    session.rollback()                     # the stage fails before its commit
+    assert len(session.exec(select(GeocodeCache)).all()) == 12
