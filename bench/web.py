@@ -1,20 +1,42 @@
-"""Web benchmark: the app under waitress on loopback with N synthetic institutions.
+"""Web benchmark: the real server (`wsparcie serve`: gunicorn worker processes on Linux) over real HTTP.
 
-Measures the search API and the results page with concurrent clients (requests/s, p50, p95, errors),
-then, in headless Chromium (Debian's /usr/bin/chromium via Playwright, tiles blocked), the time until
-the map frame has drawn all markers and the page weight before tiles. Targets (reported, not asserted):
-API p95 <= 100 ms at 4 clients with 0 errors; map <= 2 s and <= 1.5 MB at 10 000 institutions.
+Per size N: a catalog of N synthetic institutions spread as the country is (dense cities, a long tail of
+villages; names and places from bench/search.py's generator pieces), its search index, then the site as
+`wsparcie serve --workers W` in a subprocess, measured with clients that each hold one keep-alive connection:
 
-    .venv/bin/python bench/web.py --n 10000
+- institution page `/instytucja/<random id>`, home with a place `/?gdzie=<town>` and `/?q=<need>&gdzie=<town>`
+  (random towns of the gazetteer, half of them weighted by population), search API `/api/institutions` with
+  random words and random filters (type, voivodeship, powiat, near + radius, sort, target group, page):
+  p50/p95 at 4 and 16 clients (`--clients`), errors (non-2xx/3xx answers and exceptions);
+- throughput (req/s) of the mixed traffic at 16 clients for every worker count of `--workers` (default 1,2),
+  and the mix at 64 clients (`--burst`) for errors;
+- the map's first view with a COLD server cache (a freshly started server, warmed on other pages only) in
+  headless Chromium (Debian's /usr/bin/chromium through Playwright; map tiles from a loopback stand-in and
+  left out of the bytes): `/mapa` with every request it makes until drawn, bytes as received (compressed,
+  CDP encodedDataLength), time until drawn; again with 4x CPU throttling (CDP Emulation.setCPUThrottlingRate),
+  and once warm. "Drawn": the map script sets `data-drawn` on a frame's <html> when its first clusters or
+  markers are on screen; without that hook, `data-markers` plus a marker or cluster element in the DOM;
+- server memory: RSS (and PSS) summed over the server's processes after the load.
 
-The last line of output is one JSON object with all figures.
+    .venv/bin/python bench/web.py --n 1000
+    .venv/bin/python bench/web.py --compare 1000,20000     # both sizes, growth ratios against the targets
+    .venv/bin/python bench/web.py --n 20000 --profile /instytucja/1    # where one request's time goes
+
+Targets (issue 14, reported, not asserted): between 1 000 and 20 000 institutions p95 of the institution page,
+home with a place and the search API grow at most 1.5x, the map's cold first view (bytes, time to drawn) at
+most 2x; zero errors at 16 and 64 clients; throughput at 16 clients grows with the worker processes.
+The last line of output is one JSON object with all figures (the headline p95 keys are at 4 clients).
 """
 from __future__ import annotations
 
 import argparse
+import csv
+import itertools
 import json
 import os
 import random
+import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -22,70 +44,241 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import search as gen  # bench/search.py: the synthetic rows
+from sqlalchemy import insert, select
 
 from catalog import db
+from catalog import settings as settings_mod
 from catalog.models import Institution
-from catalog.settings import load
-from catalog.types import TYPES, InstitutionType
+from catalog.settings import REFERENCE_DATA_DIR
+from catalog.types import TARGET_GROUPS, TYPES
 from geo import teryt
 from index import api as index_api
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, tile_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-TYPE_WEIGHTS = {"ops": 30, "pcpr": 4, "pup": 4, "cis": 3, "kis": 3, "zaz": 2, "wtz": 8, "owes": 1, "ps": 5,
-                "spoldzielnia-socjalna": 10, "dps": 10, "sds": 8, "oik": 3, "other": 9}
+SCENARIOS = ("detail", "home_place", "api_search")
+START_TIMEOUT_S = 120
+REQUEST_TIMEOUT_S = 60
 PRECISIONS = ["source"] * 5 + ["address"] * 3 + ["postcode", "locality"]
-API_QUERIES = ["q=pomoc", "q=integracji", "q=warsztat terapii", "q=praca&type=pup", "type=cis,kis",
-               "q=ośrodek&woj=12", "near=52.23,21.01&radius_km=25", "q=dom&near=50.06,19.94&sort=distance",
-               "powiat=2061", "q=spoldzielnia"]
-PAGE_QUERIES = ["q=pomoc", "q=integracji", "q=praca", "q=warsztat", "q=dom pomocy"]
+# Shares of the types besides bench/search.py's OTHER_TYPES: first-contact offices are about 15 % of a catalog.
+OFFICE_SHARES = {"ops": 12, "pup": 2, "pcpr": 2}
+HOME_WORDS = ["pomoc społeczna", "praca", "dom pomocy", "warsztat terapii", "niepełnosprawność", "bezdomność",
+              "uzależnienia", "przemoc w rodzinie", "zasiłek", "senior", "terapia", "ośrodek pomocy", "mops", "pcpr",
+              "urząd pracy", "interwencja kryzysowa", "spółdzielnia socjalna"]
+API_WORDS = HOME_WORDS + ["cis", "kis", "wtz", "zaz", "dps", "fundacja", "stowarzyszenie", "integracji",
+                          "klub", "centrum", "rodzinie", "schronienie", "doradztwo", "nadzieja", "razem"]
+# "Drawn": the map's own hook when it has one, else the markers' flag plus something drawn on the map.
+DRAWN_JS = """() => {
+  const docs = [document];
+  for (const f of document.querySelectorAll('iframe')) {
+    try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) { /* cross-origin */ }
+  }
+  for (const d of docs) { if (d.documentElement && d.documentElement.hasAttribute('data-drawn')) return 'data-drawn'; }
+  for (const d of docs) {
+    if (d.documentElement && d.documentElement.hasAttribute('data-markers')
+        && d.querySelector('.marker-cluster, .leaflet-marker-icon, path.leaflet-interactive')) return 'markers';
+  }
+  return false;
+}"""
+MARKERS_JS = """() => {
+  const docs = [document, ...[...document.querySelectorAll('iframe')].map(f => f.contentDocument).filter(Boolean)];
+  let n = 0;
+  for (const d of docs) n += d.querySelectorAll('.marker-cluster, .leaflet-marker-icon, path.leaflet-interactive').length;
+  return n;
+}"""
 
 
-def synthetic(n: int, seed: int = 7) -> list[Institution]:
-    """N institutions spread over real gminy (points near each gmina's interior point)."""
-    rng = random.Random(seed)
-    gminy = [g for g in teryt.gminy() if g.lat is not None]
-    codes, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
+# --- the catalog --------------------------------------------------------------------------------------
+
+def weighted_places() -> tuple[list[dict], list[float]]:
+    """GeoNames places (>= 500 inhabitants) with their population: the weights of the dense cities."""
+    with (REFERENCE_DATA_DIR / "gazetteer" / "geonames_miejscowosci_500plus.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["gmina_teryt_pip"]]
+    places = [{"name": r["nazwa"], "lat": float(r["lat"]), "lon": float(r["lon"]), "gmina": r["gmina_teryt_pip"][:6],
+               "population": int(r["populacja"] or 0)} for r in rows]
+    return places, [max(p["population"], 500) for p in places]
+
+
+def towns() -> list[str]:
+    with (REFERENCE_DATA_DIR / "gazetteer" / "prng_miasta.csv").open(encoding="utf-8") as fh:
+        return sorted({r["nazwa"] for r in csv.DictReader(fh)})
+
+
+def spread(n: int, rng: random.Random) -> list[dict]:
+    """N institution rows: 60 % placed by population (a Warsaw page has hundreds of neighbours), 40 % on any
+    place; points scattered over the place's size; types in catalog-like shares at every N."""
+    places, weights = weighted_places()
+    kinds = list(OFFICE_SHARES) + [t[0] for t in gen.OTHER_TYPES]
+    shares = list(OFFICE_SHARES.values()) + [t[1] * 0.84 for t in gen.OTHER_TYPES]
+    patterns = {t[0]: t[2] for t in gen.OTHER_TYPES}
     now = datetime.now(UTC)
-    out = []
+    rows = []
     for i in range(n):
-        g = rng.choice(gminy)
-        code = rng.choices(codes, weights)[0]
-        label = TYPES[InstitutionType(code)].label
-        out.append(Institution(
-            name=f"{label} w {g.name}" + (f" nr {i}" if rng.random() < 0.3 else ""), type=code,
-            gmina_id6=g.id6, powiat_teryt=g.powiat_code, woj_teryt=g.woj_code, locality=g.name,
-            street=f"ul. {rng.choice(['Rynek', 'Kościuszki', 'Mickiewicza', 'Polna', 'Szkolna'])}",
-            building=str(rng.randint(1, 120)), postal_code=f"{rng.randint(0, 99):02d}-{rng.randint(0, 999):03d}",
-            lat=round(g.lat + rng.uniform(-0.03, 0.03), 6), lon=round(g.lon + rng.uniform(-0.03, 0.03), 6),
-            geo_precision=rng.choice(PRECISIONS), geo_source="bench",
-            phones=[{"raw": "85 123 45 67", "e164": "+48851234567"}], updated_at=now,
-        ))
-    return out
+        place = rng.choices(places, weights)[0] if rng.random() < 0.6 else rng.choice(places)
+        typ = rng.choices(kinds, shares)[0]
+        loc = gen.locative(place["name"])
+        if typ == "ops":
+            g = teryt.gmina(place["gmina"])
+            kind = gen.OPS_KIND.get(g.kind_code, "Gminny") if g else "Gminny"
+            name = f"{kind} Ośrodek Pomocy Społecznej w {loc}"
+        elif typ == "pup":
+            name = f"Powiatowy Urząd Pracy w {loc}"
+        elif typ == "pcpr":
+            name = f"Powiatowe Centrum Pomocy Rodzinie w {loc}"
+        else:
+            name = patterns[typ].format(of=rng.choice(gen.OF), loc=loc, brand=rng.choice(gen.BRANDS),
+                                        org=rng.choice(gen.ORGS))
+            name = " ".join(name.split()) + (f" nr {i}" if rng.random() < 0.2 else "")
+        size = min(0.12, 0.01 + 0.1 * (place["population"] / 1.8e6) ** 0.5)
+        row = gen._row(name, typ, place["gmina"], place["name"], place["lat"] + rng.uniform(-size, size),
+                       place["lon"] + rng.uniform(-size, size) * 1.6, rng)
+        row.update(geo_precision=rng.choice(PRECISIONS), geo_source="bench", updated_at=now,
+                   phones=[{"raw": "85 123 45 67", "e164": "+48851234567"}])
+        rows.append(row)
+    return rows
 
 
-def build(data_dir: Path, n: int) -> dict:
-    os.environ["WSPARCIE_DATA_DIR"] = str(data_dir)
-    settings = load()
+def build(n: int, seed: int) -> dict:
+    """Catalog and index in the current WSPARCIE_DATA_DIR; returns build figures and the institution ids."""
+    rng = random.Random(seed)
+    settings = settings_mod.load()
     db.upgrade(settings.database_url)
     started = time.perf_counter()
+    rows = spread(n, rng)
     with db.session_scope(settings.database_url) as session:
-        session.add_all(synthetic(n))
-    figures = {"insert_s": round(time.perf_counter() - started, 2)}
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Institution), rows[start:start + 5000])
+    figures: dict = {"insert_s": round(time.perf_counter() - started, 2)}
     started = time.perf_counter()
     with db.session_scope(settings.database_url) as session:
         index_api.rebuild(settings, session)
+        ids = list(session.execute(select(Institution.id)).scalars())
     figures["index_build_s"] = round(time.perf_counter() - started, 2)
-    return figures
+    db.get_engine.cache_clear()
+    return {"figures": figures, "ids": ids}
 
+
+# --- traffic ------------------------------------------------------------------------------------------
+
+class Traffic:
+    """Random URLs as real traffic sends them: different ids, places, words and filters every time."""
+
+    def __init__(self, ids: list[int], rng: random.Random) -> None:
+        self.ids, self.rng = ids, rng
+        self.places, self.weights = weighted_places()
+        self.towns = towns()
+        self.woj = [w.code for w in teryt.wojewodztwa()]
+        self.powiaty = [p.code for p in teryt.powiaty()]
+        self.types = [t.value for t in TYPES]
+
+    def _town(self) -> str:
+        if self.rng.random() < 0.5:
+            return self.rng.choices(self.places, self.weights)[0]["name"]
+        return self.rng.choice(self.towns)
+
+    def detail(self) -> str:
+        return f"/instytucja/{self.rng.choice(self.ids)}"
+
+    def home_place(self) -> str:
+        if self.rng.random() < 0.5:
+            return "/?" + urlencode({"gdzie": self._town()})
+        return "/?" + urlencode({"q": self.rng.choice(HOME_WORDS), "gdzie": self._town()})
+
+    def api_search(self) -> str:
+        rng = self.rng
+        args: dict[str, str] = {}
+        if rng.random() < 0.85:
+            args["q"] = " ".join(rng.sample(API_WORDS, rng.choice([1, 1, 2])))
+        if rng.random() < 0.3:
+            args["type"] = ",".join(rng.sample(self.types, rng.choice([1, 1, 2])))
+        area = rng.random()
+        if area < 0.15:
+            args["woj"] = rng.choice(self.woj)
+        elif area < 0.3:
+            args["powiat"] = rng.choice(self.powiaty)
+        elif area < 0.6:
+            p = rng.choices(self.places, self.weights)[0]
+            args["near"] = f"{p['lat']:.4f},{p['lon']:.4f}"
+            args["radius_km"] = str(rng.choice([5, 10, 25, 50]))
+            if rng.random() < 0.5:
+                args["sort"] = "distance"
+        if rng.random() < 0.1:
+            args["target_group"] = rng.choice(list(TARGET_GROUPS))
+        if rng.random() < 0.15:
+            args["page"] = str(rng.randint(2, 3))
+        return "/api/institutions?" + urlencode(args)
+
+    def urls(self, scenario: str, count: int) -> list[str]:
+        if scenario == "mixed":
+            return [getattr(self, rng_s)() for rng_s in self.rng.choices(SCENARIOS, k=count)]
+        make: Callable[[], str] = getattr(self, scenario)
+        return [make() for _ in range(count)]
+
+
+def load(base: str, urls: list[str], clients: int) -> dict:
+    """Every URL once, spread over `clients` threads that each hold one keep-alive connection."""
+    latencies: list[float] = []
+    errors: Counter = Counter()
+    lock = threading.Lock()
+    ready = threading.Barrier(clients + 1)
+
+    def worker(k: int) -> None:
+        mine: list[float] = []
+        failed: Counter = Counter()
+        with httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT_S, follow_redirects=True,
+                          limits=httpx.Limits(max_connections=1, max_keepalive_connections=1)) as client:
+            try:
+                client.get("/zdrowie")       # open the connection before the clock starts
+            except httpx.HTTPError:
+                pass
+            ready.wait()
+            for url in urls[k::clients]:
+                t0 = time.perf_counter()
+                try:
+                    status = client.get(url).status_code
+                    if not 200 <= status < 400:
+                        failed[str(status)] += 1
+                except httpx.HTTPError as exc:
+                    failed[type(exc).__name__] += 1
+                mine.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(mine)
+            errors.update(failed)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    return {"requests": len(latencies), "clients": clients, "errors": sum(errors.values()),
+            "error_kinds": dict(errors), "rps": round(len(latencies) / wall, 1),
+            "p50_ms": round(pct(latencies, 50) * 1000, 1), "p95_ms": round(pct(latencies, 95) * 1000, 1)}
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+# --- the server ---------------------------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -93,138 +286,315 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "WSPARCIE_DATA_DIR": str(data_dir), "SECRET_KEY": "bench"}
-    cmd = [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={port}", "--threads=8",
-           "--call", "webapp:create_app"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/wojewodztwa", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
+@contextmanager
+def server(data_dir: Path, workers: int, tile_url: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`wsparcie serve` as a subprocess in its own session, until it answers /zdrowie; stopped after."""
+    port = free_port()
+    env = {**os.environ, "WSPARCIE_DATA_DIR": str(data_dir), "WSPARCIE_OFFLINE": "1", "SECRET_KEY": "bench",
+           "TILE_URL": tile_url}
+    env.pop("DATABASE_URL", None)
+    env.pop("INDEX_DIR", None)
+    log = data_dir / f"serve-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "serve", "--port", str(port),
+                                 "--workers", str(workers)], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit("server exited: " + log.read_text(errors="replace")[-3000:])
+            try:
+                if httpx.get(base + "/zdrowie", timeout=5).status_code < 600:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("server did not start: " + log.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+        yield base, proc
+    finally:
+        proc.send_signal(signal.SIGINT)     # gunicorn's quick shutdown: the measuring is over
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)     # the session this function started, by its id
+            proc.wait(timeout=10)
 
 
-def load_test(base: str, paths: list[str], clients: int, total: int) -> dict:
-    """`total` requests spread over `clients` threads, one keep-alive connection each."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def worker(k: int) -> None:
-        with httpx.Client(base_url=base, timeout=30) as client:
-            client.get(paths[0])        # warm the connection
-            for i in range(k, total, clients):
-                t0 = time.perf_counter()
-                try:
-                    ok = client.get(paths[i % len(paths)]).status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                dt = time.perf_counter() - t0
-                with lock:
-                    latencies.append(dt)
-                    errors[0] += 0 if ok else 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    ordered = sorted(latencies)
-    return {
-        "requests": len(latencies), "clients": clients, "errors": errors[0],
-        "rps": round(len(latencies) / wall, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 1),
-        "p95_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, 1),
-    }
+def warm(base: str, traffic: Traffic, workers: int) -> None:
+    """Every worker past its first requests (index opened, morfeusz loaded); the map is left cold."""
+    load(base, traffic.urls("mixed", 10 * workers), 2 * workers)
 
 
-def map_in_browser(url: str, tile_host: str) -> dict:
+def process_tree(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def memory_mb(pid: int) -> dict:
+    """RSS and PSS (shared pages split between the forked workers) summed over the server's processes."""
+    rss = pss = 0
+    pids = process_tree(pid)
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1])
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    pss += int(line.split()[1])
+        except OSError:
+            continue
+    return {"rss_mb": round(rss / 1024, 1), "pss_mb": round(pss / 1024, 1) if pss else None,
+            "server_processes": len(pids)}
+
+
+# --- the map in Chromium ------------------------------------------------------------------------------
+
+def map_first_view(base: str, tile_prefix: str, throttle: float = 1.0) -> dict:
+    """/mapa in a fresh browser context (empty HTTP cache): time until drawn, bytes received until then."""
     from playwright.sync_api import sync_playwright
 
-    weights: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    finished: list[tuple[str, float]] = []
+    failed: list[str] = []
+    console: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 900})
-        page.route(lambda u: tile_host in u, lambda route: route.abort())
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        try:
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
+            page = context.new_page()
+            page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+            cdp.on("Network.loadingFinished", lambda e: finished.append((e["requestId"], e["encodedDataLength"])))
+            cdp.on("Network.loadingFailed", lambda e: failed.append(e.get("errorText", "")))
+            if throttle > 1:
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+            started = time.perf_counter()
+            page.goto(base + "/mapa", wait_until="commit")
+            hook = page.wait_for_function(DRAWN_JS, polling="raf", timeout=180_000).json_value()
+            drawn = time.perf_counter() - started
+            until_drawn = list(finished)       # CDP events arrive in order: these ended before "drawn"
+            markers = page.evaluate(MARKERS_JS)
+            page.wait_for_load_state("networkidle")
+            after_idle = list(finished)
+            context.close()
+        finally:
+            browser.close()
 
-        def count(response) -> None:
-            if tile_host not in response.url:
-                try:
-                    weights[response.url] = len(response.body())
-                except Exception:  # noqa: BLE001  (a redirect or aborted response has no body)
-                    weights[response.url] = 0
-        page.on("response", count)
-        started = time.perf_counter()
-        page.goto(url, wait_until="domcontentloaded")
-        page.wait_for_function("document.documentElement.getAttribute('data-markers') !== null", timeout=60_000)
-        page.wait_for_selector(".marker-cluster, .leaflet-interactive", timeout=60_000)
-        drawn = time.perf_counter() - started
-        markers = int(page.evaluate("document.documentElement.getAttribute('data-markers')"))
-        page.wait_for_load_state("load")
-        browser.close()
-    tile_errors = [e for e in errors if "ERR_FAILED" in e or "net::" in e]
-    return {"map_drawn_s": round(drawn, 2), "map_markers": markers,
-            "map_weight_mb": round(sum(weights.values()) / 1e6, 3), "map_requests": len(weights),
-            "console_errors": len(errors) - len(tile_errors)}
+    def counted(done: list[tuple[str, float]]) -> list[float]:
+        return [size for rid, size in done if not urls.get(rid, "").startswith((tile_prefix, "data:"))]
+
+    return {"draw_ms": round(drawn * 1000), "transfer_bytes": int(sum(counted(until_drawn))),
+            "requests": len(counted(until_drawn)), "transfer_bytes_idle": int(sum(counted(after_idle))),
+            "requests_idle": len(counted(after_idle)), "drawn_by": hook, "drawn_elements": markers,
+            "failed_requests": len(failed), "console_errors": len(console)}
 
 
-def server_peak_rss_mb(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
+def map_figures(key: str, view: dict) -> dict:
+    print(f"{key}: {view}", flush=True)
+    out = {f"{key}_draw_ms": view["draw_ms"], f"{key}_transfer_bytes": view["transfer_bytes"]}
+    if key == "map_cold":
+        out.update({"map_transfer_bytes": view["transfer_bytes"], "map_requests": view["requests"],
+                    "map_transfer_bytes_idle": view["transfer_bytes_idle"], "map_requests_idle": view["requests_idle"],
+                    "map_drawn_by": view["drawn_by"], "map_drawn_elements": view["drawn_elements"],
+                    "map_console_errors": view["console_errors"], "map_failed_requests": view["failed_requests"]})
+    return out
+
+
+# --- one size -----------------------------------------------------------------------------------------
+
+def run(args: argparse.Namespace) -> dict:
+    figures: dict = {"n": args.n, "workers": args.workers, "clients": args.clients, "burst_clients": args.burst,
+                     "requests": args.requests, "load_avg_start": os.getloadavg()[0], "cpus": os.cpu_count()}
+    rng = random.Random(args.seed)
+    main_workers = max(args.workers)
+    errors = 0
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp, tile_server() as tile_url:
+        data_dir = Path(tmp)
+        os.environ["WSPARCIE_DATA_DIR"] = str(data_dir)
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("INDEX_DIR", None)
+        built = build(args.n, args.seed)
+        figures.update(built["figures"])
+        print(f"catalog: {args.n} institutions, insert {figures['insert_s']} s, index {figures['index_build_s']} s")
+        traffic = Traffic(built["ids"], rng)
+        throughput: dict[str, float] = {}
+        tile_prefix = tile_url.split("{")[0]
+        for workers in sorted(args.workers):
+            with server(data_dir, workers, tile_url) as (base, proc):
+                warm(base, traffic, workers)
+                if workers == main_workers and not args.no_browser:   # first: this server's map cache is cold
+                    figures.update(map_figures("map_cold", map_first_view(base, tile_prefix)))
+                    figures["map_warm_draw_ms"] = map_figures("map_warm", map_first_view(base, tile_prefix))[
+                        "map_warm_draw_ms"]
+                if workers == main_workers:
+                    for clients in args.clients:
+                        for scenario in SCENARIOS:
+                            result = load(base, traffic.urls(scenario, args.requests), clients)
+                            errors += result["errors"]
+                            print(f"[{workers}w] {scenario:<10} {clients:>2} clients: {result}", flush=True)
+                            suffix = "" if clients == args.clients[0] else f"_c{clients}"
+                            figures[f"{scenario}_p50_ms{suffix}"] = result["p50_ms"]
+                            figures[f"{scenario}_p95_ms{suffix}"] = result["p95_ms"]
+                            figures[f"{scenario}_rps{suffix}"] = result["rps"]
+                            figures[f"{scenario}_errors{suffix}"] = result["errors"]
+                mixed = load(base, traffic.urls("mixed", args.requests * 2), args.clients[-1])
+                errors += mixed["errors"]
+                throughput[str(workers)] = mixed["rps"]
+                print(f"[{workers}w] mixed      {args.clients[-1]:>2} clients: {mixed}", flush=True)
+                if workers == main_workers:
+                    figures.update({"throughput_rps": mixed["rps"], "mixed_p95_ms": mixed["p95_ms"],
+                                    "mixed_errors": mixed["errors"]})
+                    burst = load(base, traffic.urls("mixed", max(args.requests * 2, args.burst * 3)), args.burst)
+                    errors += burst["errors"]
+                    print(f"[{workers}w] mixed      {args.burst:>2} clients: {burst}", flush=True)
+                    figures.update({"burst_rps": burst["rps"], "burst_p50_ms": burst["p50_ms"],
+                                    "burst_p95_ms": burst["p95_ms"], "burst_errors": burst["errors"],
+                                    "burst_error_kinds": burst["error_kinds"]})
+                    figures.update(memory_mb(proc.pid))
+        figures["throughput_rps_by_workers"] = throughput
+        if not args.no_browser and args.throttle > 1:
+            with server(data_dir, main_workers, tile_url) as (base, _proc):   # fresh again: a cold map cache
+                warm(base, traffic, main_workers)
+                figures.update(map_figures("map_cold_throttled", map_first_view(base, tile_prefix, args.throttle)))
+    figures["errors"] = errors
+    figures["load_avg_end"] = os.getloadavg()[0]
+    figures["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # The headline keys of issue 14 (4 clients; the map's first view with a cold server cache).
+    figures["detail_p95_ms"] = figures.get("detail_p95_ms")
+    figures["home_place_p95_ms"] = figures.get("home_place_p95_ms")
+    figures["api_search_p95_ms"] = figures.get("api_search_p95_ms")
+    figures["map_cold_draw_ms"] = figures.get("map_cold_draw_ms")
+    figures["map_transfer_bytes"] = figures.get("map_transfer_bytes")
+    return figures
+
+
+# --- comparison and profile ---------------------------------------------------------------------------
+
+RATIO_TARGETS = {"detail_p95_ms": 1.5, "home_place_p95_ms": 1.5, "api_search_p95_ms": 1.5,
+                 "map_cold_draw_ms": 2.0, "map_cold_throttled_draw_ms": 2.0, "map_transfer_bytes": 2.0}
+RATIO_INFO = ["detail_p95_ms_c16", "home_place_p95_ms_c16", "api_search_p95_ms_c16", "throughput_rps",
+              "rss_mb"]
+
+
+def compare(sizes: list[int], passthrough: list[str]) -> dict:
+    results = []
+    for n in sizes:
+        print(f"== n = {n}", flush=True)
+        with subprocess.Popen([sys.executable, __file__, "--n", str(n), *passthrough], cwd=REPO, text=True,
+                              stdout=subprocess.PIPE) as proc:
+            assert proc.stdout is not None
+            last = ""
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                last = line if line.strip() else last
+        if proc.returncode:
+            raise SystemExit(f"bench/web.py --n {n} failed ({proc.returncode})")
+        results.append(json.loads(last))
+    small, big = results[0], results[-1]
+    ratios: dict = {}
+    print(f"\ngrowth {sizes[0]} -> {sizes[-1]}:")
+    for key in [*RATIO_TARGETS, *RATIO_INFO]:
+        a, b = small.get(key), big.get(key)
+        ratio = round(b / a, 2) if a and b is not None else None
+        ratios[key] = ratio
+        target = RATIO_TARGETS.get(key)
+        verdict = "" if target is None or ratio is None else ("ok" if ratio <= target else "MISSED")
+        print(f"  {key:<28} {a!s:>10} -> {b!s:>10}  x{ratio}  {f'(target <= {target}x) {verdict}' if target else ''}")
+    checks = {"zero_errors": all(r["errors"] == 0 for r in results),
+              "throughput_grows_with_workers": all(
+                  _grows(r.get("throughput_rps_by_workers", {})) for r in results)}
+    print(f"  {checks}")
+    return {"sizes": sizes, "ratios": ratios, "targets": RATIO_TARGETS, **checks,
+            "runs": {str(r["n"]): r for r in results}}
+
+
+def _grows(by_workers: dict[str, float]) -> bool:
+    values = [by_workers[k] for k in sorted(by_workers, key=int)]
+    return len(values) > 1 and all(b > a for a, b in itertools.pairwise(values))
+
+
+def profile(args: argparse.Namespace, path: str) -> None:
+    """Where one request's time goes: the Flask test client under cProfile (in process, no server)."""
+    import cProfile
+    import pstats
+
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
+        os.environ["WSPARCIE_DATA_DIR"] = tmp
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("INDEX_DIR", None)
+        os.environ.setdefault("SECRET_KEY", "bench")
+        build(args.n, args.seed)
+        from webapp import create_app
+
+        app = create_app()
+        with app.test_client() as client:
+            client.get(path)                  # warm: the index opened, analysers loaded
+            times = []
+            profiler = cProfile.Profile()
+            for _ in range(5):
+                t0 = time.perf_counter()
+                profiler.enable()
+                status = client.get(path).status_code
+                profiler.disable()
+                times.append((time.perf_counter() - t0) * 1000)
+        print(f"{path}: status {status}, {statistics.median(times):.1f} ms median of 5 (in process)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        db.get_engine.cache_clear()
+        print(json.dumps({"n": args.n, "path": path, "median_ms": round(statistics.median(times), 1)}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000, help="synthetic institutions (default 10000)")
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=200, help="requests per scenario")
-    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--n", type=int, default=1000, help="synthetic institutions (default 1000)")
+    parser.add_argument("--requests", type=int, default=60, help="requests per scenario and client count")
+    parser.add_argument("--clients", default="4,16", help="client counts of the per-page figures (default 4,16)")
+    parser.add_argument("--burst", type=int, default=64, help="clients of the error check (default 64)")
+    parser.add_argument("--workers", default="1,2", help="worker processes to measure (default 1,2; the largest "
+                                                         "gets every figure, the others throughput only)")
+    parser.add_argument("--throttle", type=float, default=4.0, help="CPU slow-down of the second cold map run "
+                                                                     "(default 4; 1 skips it)")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--no-browser", action="store_true", help="skip the map in Chromium")
+    parser.add_argument("--compare", metavar="N1,N2", help="run both sizes and print the growth ratios")
+    parser.add_argument("--profile", metavar="PATH", help="cProfile one URL path in process and stop")
     args = parser.parse_args()
-    figures: dict = {"n": args.n}
-    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
-        data_dir = Path(tmp)
-        figures.update(build(data_dir, args.n))
-        port = free_port()
-        server = start_server(data_dir, port)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            api = load_test(base, [f"/api/institutions?{q}" for q in API_QUERIES], args.clients, args.requests)
-            print(f"search API  : {api}")
-            page = load_test(base, [f"/instytucje?{q}" for q in PAGE_QUERIES], args.clients, args.requests)
-            print(f"results page: {page}")
-            figures.update({f"api_{k}": v for k, v in api.items()})
-            figures.update({f"page_{k}": v for k, v in page.items()})
-            t0 = time.perf_counter()
-            frame = httpx.get(f"{base}/mapa/ramka", timeout=120)
-            figures["map_frame_server_s"] = round(time.perf_counter() - t0, 2)
-            figures["map_frame_html_mb"] = round(len(frame.content) / 1e6, 3)
-            if not args.no_browser:
-                tile_host = httpx.URL(load().tile_url.replace("{s}", "a").split("{")[0]).host
-                browser = map_in_browser(f"{base}/mapa/ramka", tile_host)
-                print(f"map (chromium): {browser}")
-                figures.update(browser)
-            figures["server_peak_rss_mb"] = server_peak_rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    import resource
-
-    figures["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(figures))
+    if args.compare:
+        sizes = [int(s) for s in args.compare.split(",")]
+        skip = {"--compare": 1, "--n": 1}
+        passthrough, argv = [], sys.argv[1:]
+        i = 0
+        while i < len(argv):
+            name = argv[i].split("=")[0]
+            if name in skip:
+                i += 1 + (skip[name] if "=" not in argv[i] else 0)
+                continue
+            passthrough.append(argv[i])
+            i += 1
+        print(json.dumps(compare(sizes, passthrough)))
+        return
+    if args.profile:
+        profile(args, args.profile)
+        return
+    args.clients = [int(c) for c in args.clients.split(",")]
+    args.workers = [int(w) for w in args.workers.split(",")]
+    print(json.dumps(run(args)))
 
 
 if __name__ == "__main__":
