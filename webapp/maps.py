@@ -1,5 +1,6 @@
-"""folium map documents: the full directory map (clustered pins, per-type colours, approximate pins
-drawn differently, optional powiat choropleth) and the small map of one institution.
+"""folium map documents: the directory map's base document (tiles, controls, optional powiat
+choropleth, legend; its clusters and pins are fetched per viewport, webapp/map_clusters.py) and the
+small map of one institution (its one pin embedded).
 
 Both return a complete HTML document, served on its own route and embedded in the pages with a
 same-origin <iframe> (/mapa/ramka and /instytucja/<id>/mapa in webapp/views_info.py): folium writes
@@ -10,9 +11,11 @@ JavaScript; the map is an addition. All JS/CSS come from /static/vendor (webapp/
 No scraped string is ever given to folium/branca: they re-render their output as a Jinja template
 (a name "{{7*7}}" would print 49, worse ones run code) and build popups in JavaScript template literals.
 folium draws only the base document (tiles, controls, the powiat choropleth of reference geometry, the
-legend of fixed labels); the markers travel after rendering as a JSON data block (escaped for the
+legend of fixed labels); the data travels after rendering as a JSON data block (escaped for the
 HTML/script context, assets.data_block) read by the static webapp/static/js/map-markers.js, which builds
-markers and popups with DOM APIs (text nodes only).
+markers and popups with DOM APIs (text nodes only). The directory map embeds no marker: its data block
+holds the type colours, labels and the data URL; webapp/static/js/map-clusters.js fetches the clusters
+and pins of each viewport as JSON and draws them with the same DOM-only code.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ import folium
 from branca.colormap import LinearColormap
 from branca.element import MacroElement
 from flask import current_app, has_app_context
-from folium.elements import JSCSSMixin
+from flask_babel import gettext as _
 from folium.template import Template
 from markupsafe import escape
 from shapely.geometry import mapping, shape
@@ -55,7 +58,7 @@ PLACEHOLDER_LABEL = "brak danych — rekord demonstracyjny"
 EXACT, APPROXIMATE_KIND, PLACEHOLDER = 0, 1, 2
 DATA_ELEMENT_ID = "map-data"                           # read by MARKER_SCRIPT
 MARKER_SCRIPT = "/static/js/map-markers.js"
-CLUSTER_OPTIONS = {"showCoverageOnHover": False, "maxClusterRadius": 50, "disableClusteringAtZoom": 15}
+CLUSTER_SCRIPT = "/static/js/map-clusters.js"     # the directory map: clusters fetched per viewport
 
 
 class MapPoint(Protocol):
@@ -73,17 +76,29 @@ def is_approximate(precision: str | None) -> bool:
     return precision is None or precision in APPROXIMATE
 
 
-class ClusterAssets(JSCSSMixin, MacroElement):
-    """Loads Leaflet.markercluster (local copies, webapp/assets.py); the clusters are built by MARKER_SCRIPT."""
+class ClusterStyle(MacroElement):
+    """The look of the server's clusters (count badges drawn by CLUSTER_SCRIPT) and of the status box."""
 
-    _template = Template("")
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+        <style>
+          .mapa-cluster { background: transparent; border: 0; }
+          .mapa-cluster .mapa-badge { box-sizing: border-box; width: 100%; height: 100%; border-radius: 50%;
+            display: flex; align-items: center; justify-content: center; font: bold 13px/1 sans-serif;
+            color: #fff; background: #1d4f91; border: 3px solid #fff; box-shadow: 0 0 0 1px #1d4f91; }
+          .mapa-cluster:focus { outline: none; }
+          .mapa-cluster:focus-visible .mapa-badge, .mapa-cluster:hover .mapa-badge {
+            outline: 3px solid #000; outline-offset: 1px; }
+          .mapa-status { background: #fff; padding: 4px 8px; font: 13px/1.4 sans-serif; border: 1px solid #777;
+            border-radius: 4px; max-width: 260px; }
+          .mapa-status p { margin: 0 0 2px; }
+          .mapa-status a { color: #1d4f91; }
+        </style>
+        {% endmacro %}""")
 
     def __init__(self) -> None:
         super().__init__()
-        self._name = "ClusterAssets"
-        self.default_js = [("markerclusterjs", assets.LOCAL_JS["markerclusterjs"])]
-        self.default_css = [("markerclustercss", assets.LOCAL_CSS["markerclustercss"]),
-                            ("markerclusterdefaultcss", assets.LOCAL_CSS["markerclusterdefaultcss"])]
+        self._name = "ClusterStyle"
 
 
 class Legend(MacroElement):
@@ -100,6 +115,7 @@ class Legend(MacroElement):
             margin-right: 5px; vertical-align: -1px; border: 2px solid #fff; }
           .mapa-legend .approx { background: #fff !important; border: 2px dashed #333; }
           .mapa-legend .placeholder { background: transparent !important; border: 2px solid #777; }
+          .mapa-legend .cluster { background: #1d4f91; box-shadow: 0 0 0 1px #1d4f91; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -112,13 +128,16 @@ class Legend(MacroElement):
         self.body = body
 
 
-def _legend_html(types_present: list[str], choropleth: dict | None, placeholders: bool = False) -> str:
+def _legend_html(types_present: list[str], choropleth: dict | None, placeholders: bool = False,
+                 clusters: bool = False) -> str:
     items = "".join(
         f'<li><span class="dot" style="background:{info(code).colour}"></span>'
         f'<span aria-hidden="true">{info(code).icon}</span> {escape(info(code).label)}</li>'
         for code in types_present
     )
     items += '<li><span class="dot approx"></span>położenie przybliżone</li>'
+    if clusters:
+        items += f'<li><span class="dot cluster"></span>{escape(_("grupa instytucji (liczba w kółku)"))}</li>'
     if placeholders:
         items += f'<li><span class="dot placeholder"></span>{escape(PLACEHOLDER_LABEL)} (nie urząd)</li>'
     if choropleth and choropleth.get("kind") == "coverage":
@@ -138,15 +157,16 @@ def _base_map(settings: Settings, location: tuple[float, float], zoom: int) -> f
     return fmap
 
 
-def _render(fmap: folium.Map, data: dict[str, Any], title: str | None = None) -> str:
+def _render(fmap: folium.Map, data: dict[str, Any], title: str | None = None,
+            scripts: tuple[str, ...] = (MARKER_SCRIPT,)) -> str:
     """folium's document, then (outside any template engine) the marker data and the static script."""
     assets.localise(fmap.get_root())
     document = fmap.get_root().render().replace("<html>", '<html lang="pl">', 1)
     if title is not None:
         document = _retitle(document, title)
     head, end, tail = document.rpartition("</html>")
-    document = (head + assets.data_block(DATA_ELEMENT_ID, data)
-                + f'\n<script src="{MARKER_SCRIPT}"></script>\n' + end + tail)
+    tags = "".join(f'\n<script src="{src}"></script>' for src in scripts)
+    document = head + assets.data_block(DATA_ELEMENT_ID, data) + tags + "\n" + end + tail
     return assets.finish(document)
 
 
@@ -197,29 +217,33 @@ def _marker_data(rows: list[list[Any]], **extra: Any) -> dict[str, Any]:
             "approximate_label": APPROXIMATE_LABEL, "placeholder_label": PLACEHOLDER_LABEL, **extra}
 
 
-def full_map_html(institutions: Iterable[MapPoint], *, choropleth: dict | str | None = None,
-                  title: str | None = None, settings: Settings | None = None) -> str:
-    """The directory map as a complete HTML document.
+def full_map_html(*, choropleth: dict | str | None = None, types_present: list[str] | None = None,
+                  placeholders: bool = False, clusters: dict[str, Any] | None = None, title: str | None = None,
+                  settings: Settings | None = None) -> str:
+    """The directory map's base document: tiles, controls, the optional choropleth and the legend, and
+    no institution. Its markers are fetched per viewport by CLUSTER_SCRIPT from `clusters["url"]`
+    (webapp/map_clusters.py), so its size does not grow with the catalog.
 
     choropleth: {"kind": "count" | "coverage", "label": str, "values": {powiat_code: count}}; "count"
     shades powiaty by count, "coverage" marks powiaty whose count is 0. A string is a key understood
     by choropleth_spec (a type code, or COVERAGE_KEY) whose counts are read from the catalog.
+    types_present: the legend's types (default: all); placeholders: whether the legend explains them.
+    clusters: map-clusters.js's configuration (data URL, street zoom, UI texts; views_map builds it).
     """
     settings = _settings(settings)
     if isinstance(choropleth, str):
         with session_scope(settings.database_url) as session:
             choropleth = choropleth_spec(session, choropleth)
     fmap = _base_map(settings, POLAND_CENTRE, 6)
-    rows, present = marker_rows(institutions)
     if choropleth:
         _add_choropleth(fmap, choropleth)
-    ClusterAssets().add_to(fmap)
-    placeholders = any(row[3] == PLACEHOLDER for row in rows)
-    Legend(_legend_html(present, choropleth, placeholders)).add_to(fmap)
+    ClusterStyle().add_to(fmap)
+    present = TYPE_ORDER if types_present is None else [c for c in TYPE_ORDER if c in types_present]
+    Legend(_legend_html(present, choropleth, placeholders, clusters=True)).add_to(fmap)
     if choropleth:
         folium.LayerControl(collapsed=True).add_to(fmap)
-    data = _marker_data(rows, link=True, fit=True, cluster=CLUSTER_OPTIONS)
-    return _render(fmap, data, title)
+    data = _marker_data([], link=True, fit=False, cluster=None, clusters=clusters or {})
+    return _render(fmap, data, title, scripts=(MARKER_SCRIPT, CLUSTER_SCRIPT))
 
 
 def small_map_html(institution: MapPoint, *, settings: Settings | None = None) -> str:

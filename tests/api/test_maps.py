@@ -1,5 +1,6 @@
 """folium map documents: data outside any template, local assets, per-type colours, precision look,
-choropleths."""
+choropleths. The directory map's base document carries no institution (its clusters and pins come from
+/mapa/dane.json: tests/web/test_map_clusters.py); the small map embeds its one pin."""
 from __future__ import annotations
 
 import json
@@ -30,44 +31,55 @@ def _marker_data(html: str) -> list[list]:
 
 
 def test_names_travel_as_inert_json_data(catalog):
-    html = maps.full_map_html([_point(1, XSS), _point(2, 'Klub "A" & B\u2028')], settings=catalog.settings)
+    html = maps.small_map_html(_point(1, XSS), settings=catalog.settings)
     assert XSS not in html and "</script><" not in html.split('id="map-data">', 1)[1].split("</script>")[0]
-    rows = _marker_data(html)
-    assert rows[0][5] == XSS                                 # the browser puts it in a text node
-    assert rows[1][5] == 'Klub "A" & B\u2028'
-    assert '\\u003cscript\\u003e' in html and "\u2028" not in html
+    assert _marker_data(html)[0][5] == XSS                  # the browser puts it in a text node
+    rows, _present = maps.marker_rows([_point(2, 'Klub "A" & B\u2028')])
+    assert rows[0][5] == 'Klub "A" & B\u2028'
+    block = assets.data_block("map-data", {"markers": rows})
+    assert "\u2028" not in block and "\\u2028" in block
+    assert '\\u003cscript\\u003e' in html
     assert html.rstrip().endswith('<script src="/static/js/map-markers.js"></script>\n</html>')
+
+
+def test_the_directory_map_embeds_no_institution(catalog):
+    html = maps.full_map_html(settings=catalog.settings, clusters={"url": "/mapa/dane.json"})
+    data = _data(html)
+    assert data["markers"] == [] and data["clusters"] == {"url": "/mapa/dane.json"}
+    assert html.rstrip().endswith('<script src="/static/js/map-markers.js"></script>\n'
+                                  '<script src="/static/js/map-clusters.js"></script>\n</html>')
 
 
 @pytest.mark.parametrize("name", ["{{7*7}}", "{%raw%}", "{% for x in range(3) %}x{% endfor %}",
                                   "{{ cycler.__init__.__globals__.os.popen('id').read() }}", "${7*7}"])
 def test_template_syntax_is_never_evaluated(catalog, name):
     name = f"QX{name}QX"
-    full = maps.full_map_html([_point(1, name)], settings=catalog.settings)
     small = maps.small_map_html(_point(1, name), settings=catalog.settings)
-    for html in (full, small):
-        assert _marker_data(html)[0][5] == name
-        assert "QX49QX" not in html and "QXxxxQX" not in html   # nothing computed or looped
+    assert _marker_data(small)[0][5] == name
+    assert "QX49QX" not in small and "QXxxxQX" not in small   # nothing computed or looped
     assert f"<title>Mapa: {name}</title>" in small
 
 
 def test_rows_carry_type_colour_index_and_precision_flag(catalog):
-    html = maps.full_map_html([_point(1, "A", "ops", "source"), _point(2, "B", "kis", "locality"),
-                               _point(3, "C", "wtz", None), _point(4, "D", "zaz", lat=None)], settings=catalog.settings)
-    rows = _marker_data(html)
+    rows, present = maps.marker_rows([_point(1, "A", "ops", "source"), _point(2, "B", "kis", "locality"),
+                                      _point(3, "C", "wtz", None), _point(4, "D", "zaz", lat=None)])
     assert len(rows) == 3                                   # the point-less one is skipped
     assert [r[3] for r in rows] == [0, 1, 1]                # exact, locality, unknown -> approximate
     order = [t.value for t in TYPES]
-    assert rows[0][2] == order.index("ops")
-    assert TYPES[InstitutionType.OPS].colour in html        # colour table shipped to the callback
+    assert rows[0][2] == order.index("ops") and present == ["ops", "kis", "wtz"]
+    html = maps.full_map_html(types_present=present, settings=catalog.settings)
+    assert TYPES[InstitutionType.OPS].colour in html        # colour table shipped to the script
     assert "położenie przybliżone" in html                  # legend and popup explain the dashed pins
+    legend = html[html.index('class="mapa-legend"'):]
+    legend = legend[:legend.index("</section>")]
+    assert TYPES[InstitutionType.KIS].label in legend and TYPES[InstitutionType.ZAZ].label not in legend
 
 
 def test_full_map_uses_only_local_assets(catalog):
-    html = maps.full_map_html([_point(1, "A")], settings=catalog.settings)
+    html = maps.full_map_html(settings=catalog.settings)
     assert assets.external_assets(html) == []
     assert '<script src="/static/vendor/leaflet/leaflet.js">' in html
-    assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in html
+    assert '<script src="/static/js/map-clusters.js">' in html
     assert "jquery" not in html                             # no folium popup, so no $() to load
     assert 'lang="pl"' in html
     assert catalog.settings.tile_url in html                # tiles stay remote (images, configurable)
@@ -75,7 +87,7 @@ def test_full_map_uses_only_local_assets(catalog):
 
 def test_count_choropleth_with_legend_uses_local_d3(catalog):
     spec = {"kind": "count", "label": "CIS w powiecie", "values": {"1465": 3, "2061": 1}}
-    html = maps.full_map_html([_point(1, "A")], choropleth=spec, settings=catalog.settings)
+    html = maps.full_map_html(choropleth=spec, settings=catalog.settings)
     assert "cdnjs.cloudflare.com" not in html
     assert '<script src="/static/vendor/d3/d3.min.js">' in html
     assert assets.external_assets(html) == []
@@ -92,7 +104,7 @@ def test_choropleth_from_catalog_counts(catalog):
     assert count["values"] == {"2061": 1}                    # the closed Warsaw CIS is not counted
     assert coverage["kind"] == "coverage"
     assert coverage["values"] == {"2061": 1, "2002": 2, "1261": 2, "1465": 1}   # KIS in 2002 counted without a point too
-    html = maps.full_map_html([], choropleth=maps.COVERAGE_KEY, settings=catalog.settings)
+    html = maps.full_map_html(choropleth=maps.COVERAGE_KEY, settings=catalog.settings)
     assert "powiat bez CIS, KIS, ZAZ i WTZ" in html and "#d7301f" in html
 
 

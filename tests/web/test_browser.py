@@ -140,11 +140,13 @@ def _represented(icons) -> int:
 def test_map_renders_markers_and_choropleth(live, page):
     page.goto(live["url"] + "/mapa?woj=20&kartogram=brak-reintegracji")
     frame = page.frame_locator("iframe.full-map")
-    frame.locator(".leaflet-marker-icon").first.wait_for(timeout=15000)
-    # The map document flags how many markers it added: all 7 located institutions of the województwo.
-    frame.locator("html[data-markers='7']").wait_for(state="attached", timeout=15000)
-    shown = frame.locator(".leaflet-marker-icon")
-    _wait_until(page, lambda: 2 <= _represented(shown) <= 7, lambda: shown.all_inner_texts())
+    # The map document flags each draw of the server's clusters and pins (map-clusters.js): after fitting
+    # to the województwo's matches, all 7 located institutions are drawn, as pins or in count badges.
+    frame.locator("html[data-map-state='drawn']").wait_for(state="attached", timeout=15000)
+    shown = frame.locator(".mapa-cluster")
+    pins = lambda: int(frame.locator("html").get_attribute("data-markers") or 0)
+    _wait_until(page, lambda: _represented(shown) + pins() == 7,
+                lambda: (shown.all_inner_texts(), pins()))
     # The choropleth layer (drawn on canvas) holds one polygon per powiat.
     map_doc = next(f for f in page.frames if "/mapa/ramka" in f.url)
     polygons = map_doc.evaluate("""() => Object.keys(window)

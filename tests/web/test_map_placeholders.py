@@ -1,6 +1,7 @@
 """A demo placeholder (Institution.is_demo) is never "your office": /api/resolve labels it as missing
 data, and the full map frame draws it as a hollow grey ring with "brak danych — rekord demonstracyjny",
-never like an office's pin, with a legend entry saying so (frame JSON, and real Chromium)."""
+never like an office's pin, with a legend entry saying so (the map's data answers, the frame's legend,
+and real Chromium)."""
 from __future__ import annotations
 
 import json
@@ -9,12 +10,14 @@ import re
 import pytest
 
 from geo.resolve import PLACEHOLDER_LABELS
+from tests.web.test_map_clusters import all_markers
 from tests.web.test_placeholders import add_placeholders
 from tests.web.test_placeholders_browser import live  # noqa: F401 - the module's live server fixture
 from webapp import maps
 
 MAP_DATA = re.compile(r'<script[^>]*\bid="map-data"[^>]*>(.*?)</script>', re.DOTALL)
-FRAME = "/mapa/ramka?typ=ops&powiat=2002"   # Zabłudów's real GOPS and Choroszcz's placeholder
+FILTERS = {"typ": "ops", "powiat": "2002"}    # Zabłudów's real GOPS and Choroszcz's placeholder
+FRAME = "/mapa/ramka?typ=ops&powiat=2002"
 
 
 @pytest.fixture
@@ -50,7 +53,7 @@ def _map_data(html: str) -> dict:
 def test_the_frame_marks_placeholders_apart(client, ids, placeholders):
     html = client.get(FRAME).get_data(as_text=True)
     data = _map_data(html)
-    kinds = {row[4]: row[3] for row in data["markers"]}
+    kinds = {row[4]: row[3] for row in all_markers(client, FILTERS)}
     assert kinds[placeholders["ops"]] == maps.PLACEHOLDER
     assert kinds[ids["ops"]] != maps.PLACEHOLDER
     assert data["placeholder_label"] == "brak danych — rekord demonstracyjny"
@@ -60,28 +63,27 @@ def test_the_frame_marks_placeholders_apart(client, ids, placeholders):
 
 def test_the_legend_mentions_placeholders_only_when_there_are_some(client, ids):
     html = client.get(FRAME).get_data(as_text=True)
-    assert all(row[3] != maps.PLACEHOLDER for row in _map_data(html)["markers"])
+    assert all(row[3] != maps.PLACEHOLDER for row in all_markers(client, FILTERS))
     legend = html[html.index('class="mapa-legend"'):]
     assert "rekord demonstracyjny" not in legend[:legend.index("</section>")]
 
 
 # --- real Chromium ------------------------------------------------------------------------------------
 
-# Every pin of the cluster group, each brought into view (markercluster's own API) and its popup opened.
-PINS = """async () => {
+# Every pin the map drew (map-clusters.js's layer), its popup opened.
+PINS = """() => {
   const map = window[document.querySelector('.folium-map').id];
-  let group = null;
-  map.eachLayer(layer => { if (layer.zoomToShowLayer) { group = layer; } });
   const pins = [];
-  for (const pin of group.getLayers()) {
-    await Promise.race([new Promise(done => group.zoomToShowLayer(pin, done)),
-                        new Promise(done => setTimeout(done, 5000))]);
-    pin.openPopup();
-    const popup = document.querySelector('.leaflet-popup-content');
-    const o = pin.options;
+  const visit = layer => {
+    if (layer.getLayers) { layer.getLayers().forEach(visit); return; }
+    if (!layer.getPopup || !layer.getPopup()) { return; }
+    layer.openPopup();
+    const popup = layer.getPopup().getElement().querySelector('.leaflet-popup-content');
+    const o = layer.options;
     pins.push({text: popup ? popup.textContent : '', color: o.color, fillOpacity: o.fillOpacity});
-    pin.closePopup();
-  }
+    layer.closePopup();
+  };
+  map.eachLayer(visit);
   return pins;
 }"""
 
@@ -93,7 +95,7 @@ def test_chromium_draws_a_placeholder_hollow_and_grey(live, browser):  # noqa: F
         page = context.new_page()
         page.set_default_timeout(30000)
         page.goto(live["url"] + FRAME)
-        page.locator("html[data-markers='2']").wait_for(state="attached", timeout=15000)
+        page.locator("html[data-map-state='drawn'][data-markers='2']").wait_for(state="attached", timeout=15000)
         pins = page.evaluate(PINS)
         legend = page.locator(".mapa-legend").inner_text()
     finally:

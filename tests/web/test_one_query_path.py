@@ -1,4 +1,4 @@
-"""One query path: the map frame, the list page, the API, the map's GeoJSON and `wsparcie search`
+"""One query path: the map (its data endpoint), the list page, the API, the map's GeoJSON and `wsparcie search`
 return the same institutions for the same query (text, type, powiat, near), on the real index."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from index.cli import search_cmd
+from tests.web.test_map_clusters import map_ids
 
-MAP_DATA = re.compile(r'<script[^>]*\bid="map-data"[^>]*>(.*?)</script>', re.DOTALL)
 CARD = re.compile(r'class="card-title"><a href="/instytucja/(\d+)">')
 
 # (page parameters, API/CLI parameters)
@@ -24,8 +24,8 @@ QUERIES = [
 
 
 def _map_ids(client, args: dict) -> set[int]:
-    html = client.get("/mapa/ramka", query_string=args).get_data(as_text=True)
-    return {int(row[4]) for row in json.loads(MAP_DATA.search(html).group(1))["markers"]}
+    # The map's pins come per viewport from /mapa/dane.json: every cluster zoomed into until it splits.
+    return map_ids(client, args)
 
 
 def _list_ids(client, args: dict) -> set[int]:

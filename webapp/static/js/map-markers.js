@@ -1,5 +1,9 @@
 /* Markers of a map frame (webapp/maps.py), built from its JSON data block.
  *
+ * The small maps embed their few markers in the data block; the directory map embeds none (its data
+ * block has `clusters`): map-clusters.js fetches each viewport's clusters and pins and draws the pins
+ * with the `marker` function this script leaves in window.mapaPins (one way of drawing a pin).
+ *
  * folium renders the base document (tiles, controls, choropleth, legend) and never sees a scraped string:
  * names arrive here as JSON data in <script type="application/json" id="map-data"> and become text nodes
  * (textContent), never HTML strings or template literals. Ids are checked to be integers before they go
@@ -68,6 +72,10 @@
     return pin;
   }
 
+  window.mapaPins = {marker: marker, data: data};
+  if (data.clusters && data.clusters.url) {
+    return;   // the directory map: map-clusters.js draws what each viewport holds
+  }
   var rows = data.markers;
   var markers = rows.map(marker);
   if (data.uncertainty_m && rows.length === 1) {
@@ -75,13 +83,7 @@
     L.circle([rows[0][0], rows[0][1]], {radius: data.uncertainty_m, color: colour, weight: 2,
       dashArray: '4 4', fill: true, fillOpacity: 0.08, interactive: false}).addTo(map);
   }
-  if (data.cluster) {
-    var cluster = L.markerClusterGroup(data.cluster);
-    cluster.addLayers(markers);
-    cluster.addTo(map);
-  } else {
-    markers.forEach(function (m) { m.addTo(map); });
-  }
+  markers.forEach(function (m) { m.addTo(map); });
   if (data.fit && rows.length) {
     map.fitBounds(L.latLngBounds(rows.map(function (r) { return [r[0], r[1]]; })), {maxZoom: 13});
   }
