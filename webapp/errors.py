@@ -1,4 +1,4 @@
-"""Every error answer of the site, in one place: Polish HTML pages, and for /api/ paths the API's JSON
+"""Every error answer of the site, in one place: HTML pages in the page's language (Polish msgids), and for /api/ paths the API's JSON
 error shape {"error": {"code", "message" (Polish), "message_en"}} (never werkzeug's English page)."""
 from __future__ import annotations
 
@@ -6,29 +6,32 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from index.params import ParamError
+from webapp.i18n import N_, current_locale, vocab
 
 log = logging.getLogger(__name__)
 
-# Polish titles and messages for the HTTP errors a visitor can meet (werkzeug's defaults are English).
+# Titles and messages for the HTTP errors a visitor can meet (werkzeug's defaults are English): Polish,
+# as the API answers them; pages translate them by msgid (N_ marks them for extraction).
 HTTP_ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Nieprawidłowe żądanie", "Serwer nie zrozumiał tego żądania. Sprawdź adres i spróbuj ponownie."),
-    403: ("Brak dostępu", "Nie masz dostępu do tej strony."),
-    404: ("Nie znaleziono strony", "Tej strony nie ma albo instytucja została usunięta z katalogu."),
-    405: ("Niedozwolona metoda", "Ta strona nie przyjmuje takiego żądania. Otwórz ją zwykłym linkiem."),
-    408: ("Przekroczono czas", "Żądanie trwało zbyt długo. Spróbuj ponownie."),
-    413: ("Za dużo danych", "Wysłane dane są za duże. Skróć opis i spróbuj ponownie."),
-    414: ("Za długi adres", "Adres strony jest za długi. Zawęź wyszukiwanie."),
-    429: ("Za dużo zgłoszeń",
-          "Wysłano zbyt wiele zgłoszeń w krótkim czasie. Spróbuj ponownie za kilka minut."),
-    431: ("Za duże nagłówki", "Przeglądarka wysłała za duże nagłówki. Usuń ciasteczka tej strony i spróbuj ponownie."),
-    500: ("Błąd serwera", "Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę."),
+    400: (N_("Nieprawidłowe żądanie"), N_("Serwer nie zrozumiał tego żądania. Sprawdź adres i spróbuj ponownie.")),
+    403: (N_("Brak dostępu"), N_("Nie masz dostępu do tej strony.")),
+    404: (N_("Nie znaleziono strony"), N_("Tej strony nie ma albo instytucja została usunięta z katalogu.")),
+    405: (N_("Niedozwolona metoda"), N_("Ta strona nie przyjmuje takiego żądania. Otwórz ją zwykłym linkiem.")),
+    408: (N_("Przekroczono czas"), N_("Żądanie trwało zbyt długo. Spróbuj ponownie.")),
+    413: (N_("Za dużo danych"), N_("Wysłane dane są za duże. Skróć opis i spróbuj ponownie.")),
+    414: (N_("Za długi adres"), N_("Adres strony jest za długi. Zawęź wyszukiwanie.")),
+    429: (N_("Za dużo zgłoszeń"),
+          N_("Wysłano zbyt wiele zgłoszeń w krótkim czasie. Spróbuj ponownie za kilka minut.")),
+    431: (N_("Za duże nagłówki"), N_("Przeglądarka wysłała za duże nagłówki. Usuń ciasteczka tej strony i spróbuj ponownie.")),
+    500: (N_("Błąd serwera"), N_("Coś poszło nie tak po naszej stronie. Spróbuj ponownie za chwilę.")),
 }
-GENERIC_ERROR = ("Nie udało się", "Nie udało się obsłużyć tego żądania. Spróbuj ponownie za chwilę.")
+GENERIC_ERROR = (N_("Nie udało się"), N_("Nie udało się obsłużyć tego żądania. Spróbuj ponownie za chwilę."))
 # The API's own wording where the page's Polish text would not fit a client (and its English twin).
 API_ERRORS: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "Nie znaleziono.", "Not found."),
@@ -57,9 +60,9 @@ def _json(error: ParamError):
 
 def _page(code: int, title: str | None = None, message: str | None = None):
     default_title, default_message = HTTP_ERRORS.get(code, GENERIC_ERROR)
-    title, message = title or default_title, message or default_message
+    title, message = vocab(title or default_title), vocab(message or default_message)
     if request_ctx.url_adapter is None:   # the Host was refused: no URL of the site can be built
-        return make_response(f'<!doctype html><html lang="pl"><meta charset="utf-8"><title>{title}</title>'
+        return make_response(f'<!doctype html><html lang="{current_locale()}"><meta charset="utf-8"><title>{title}</title>'
                              f"<h1>{title}</h1><p>{message}</p></html>", code)
     return make_response(render_template("error.html", status=code, title=title, message=message), code)
 
@@ -80,13 +83,13 @@ def _http_error(exc: HTTPException):
 def _param_error(exc: ParamError):
     if is_api():
         return _json(exc)
-    return _page(exc.status, message=exc.message)
+    return _page(exc.status, message=exc.message_en if current_locale() == "en" else exc.message)
 
 
 def _csrf(_exc: CSRFError):
-    return _page(400, "Formularz wygasł",
-                 "Nie udało się wysłać formularza (brak lub nieważny token bezpieczeństwa). "
-                 "Odśwież stronę i spróbuj jeszcze raz.")
+    return _page(400, _("Formularz wygasł"),
+                 _("Nie udało się wysłać formularza (brak lub nieważny token bezpieczeństwa). "
+                   "Odśwież stronę i spróbuj jeszcze raz."))
 
 
 def _unexpected(exc: Exception):

@@ -1,6 +1,7 @@
 """Forms posted by the site (flask-wtf gives each one a CSRF token)."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -10,15 +11,15 @@ class ReportForm(FlaskForm):
     """'Zgłoś błąd': what is wrong with an institution's data, and an optional way to reach the reporter."""
 
     message = TextAreaField(
-        "Co jest nie tak?",
+        _l("Co jest nie tak?"),
         validators=[
-            DataRequired(message="Opisz, proszę, co jest nie tak."),
-            Length(min=10, max=2000, message="Opis powinien mieć od 10 do 2000 znaków."),
+            DataRequired(message=_l("Opisz, proszę, co jest nie tak.")),
+            Length(min=10, max=2000, message=_l("Opis powinien mieć od 10 do 2000 znaków.")),
         ],
-        description="Np. nieaktualny telefon, zły adres, jednostka już nie działa.",
+        description=_l("Np. nieaktualny telefon, zły adres, jednostka już nie działa.")
     )
     contact = StringField(
-        "Kontakt do Ciebie (nieobowiązkowy)",
-        validators=[Optional(), Length(max=200, message="Kontakt może mieć najwyżej 200 znaków.")],
-        description="E-mail lub telefon, jeśli chcesz, żebyśmy mogli dopytać. Nie publikujemy go.",
+        _l("Kontakt do Ciebie (nieobowiązkowy)"),
+        validators=[Optional(), Length(max=200, message=_l("Kontakt może mieć najwyżej 200 znaków."))],
+        description=_l("E-mail lub telefon, jeśli chcesz, żebyśmy mogli dopytać. Nie publikujemy go.")
     )

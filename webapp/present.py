@@ -1,4 +1,5 @@
-"""How catalog values read on a page: Polish labels, addresses, dates in local time, call and map links.
+"""How catalog values read on a page: labels in the page's language, addresses, dates in local time, call
+and map links.
 
 Registered as Jinja filters/globals so templates stay free of logic (and of type knowledge, which lives
 in catalog.types)."""
@@ -12,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Flask
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from catalog.address import format_address, street_line
 from catalog.models import FieldProvenance, Institution
@@ -23,43 +27,67 @@ from catalog.types import (
     STATUS_LABELS,
     TARGET_GROUPS,
     TYPES,
+    InstitutionType,
     Precision,
     Status,
+    TypeInfo,
     info,
     tag_label,
 )
 from geo import teryt
+from webapp.i18n import TranslatedMapping, vocab
 
 LOCAL_TZ = ZoneInfo("Europe/Warsaw")
 
 FIELD_LABELS = {
-    "name": "Nazwa", "type": "Rodzaj", "type_raw": "Rodzaj (wg źródła)", "operator_name": "Podmiot prowadzący",
-    "operator_krs": "KRS podmiotu prowadzącego", "operator_nip": "NIP podmiotu prowadzącego",
-    "operator_regon": "REGON podmiotu prowadzącego", "rjps_id": "Identyfikator RJPS", "krs": "KRS",
-    "nip": "NIP", "regon": "REGON", "register_number": "Numer w rejestrze", "street": "Ulica",
-    "building": "Numer budynku", "flat": "Numer lokalu", "postal_code": "Kod pocztowy",
-    "locality": "Miejscowość", "address_raw": "Adres (wg źródła)", "woj_teryt": "Województwo (TERYT)",
-    "powiat_teryt": "Powiat (TERYT)", "gmina_id6": "Gmina (TERYT)", "lat": "Szerokość geograficzna",
-    "lon": "Długość geograficzna", "geo_precision": "Dokładność położenia", "geo_source": "Źródło położenia",
-    "phones": "Telefony", "phones_raw": "Telefony (wg źródła)", "email": "E-mail", "www": "Strona www",
-    "service_tags": "Usługi", "target_groups": "Dla kogo", "service_area": "Obszar działania",
-    "status": "Status", "valid_from": "Ważny od", "valid_until": "Ważny do",
-    "decision_number": "Numer decyzji", "decision_date": "Data decyzji",
-    "source_updated_at": "Aktualizacja w źródle", "partners": "Partnerzy", "parent_id": "Jednostka macierzysta",
-    "notes": "Uwagi", "places_total": "Liczba miejsc", "places_free": "Wolne miejsca",
-    "places_as_of": "Miejsca — stan na", "epuap": "Skrzynka ePUAP", "home_types": "Typ domu", "head": "Kierownik",
+    "name": _l("Nazwa"), "type": _l("Rodzaj"), "type_raw": _l("Rodzaj (wg źródła)"), "operator_name": _l("Podmiot prowadzący"),
+    "operator_krs": _l("KRS podmiotu prowadzącego"), "operator_nip": _l("NIP podmiotu prowadzącego"),
+    "operator_regon": _l("REGON podmiotu prowadzącego"), "rjps_id": _l("Identyfikator RJPS"), "krs": _l("KRS"),
+    "nip": _l("NIP"), "regon": _l("REGON"), "register_number": _l("Numer w rejestrze"), "street": _l("Ulica"),
+    "building": _l("Numer budynku"), "flat": _l("Numer lokalu"), "postal_code": _l("Kod pocztowy"),
+    "locality": _l("Miejscowość"), "address_raw": _l("Adres (wg źródła)"), "woj_teryt": _l("Województwo (TERYT)"),
+    "powiat_teryt": _l("Powiat (TERYT)"), "gmina_id6": _l("Gmina (TERYT)"), "lat": _l("Szerokość geograficzna"),
+    "lon": _l("Długość geograficzna"), "geo_precision": _l("Dokładność położenia"), "geo_source": _l("Źródło położenia"),
+    "phones": _l("Telefony"), "phones_raw": _l("Telefony (wg źródła)"), "email": _l("E-mail"), "www": _l("Strona www"),
+    "service_tags": _l("Usługi"), "target_groups": _l("Dla kogo"), "service_area": _l("Obszar działania"),
+    "status": _l("Status"), "valid_from": _l("Ważny od"), "valid_until": _l("Ważny do"),
+    "decision_number": _l("Numer decyzji"), "decision_date": _l("Data decyzji"),
+    "source_updated_at": _l("Aktualizacja w źródle"), "partners": _l("Partnerzy"), "parent_id": _l("Jednostka macierzysta"),
+    "notes": _l("Uwagi"), "places_total": _l("Liczba miejsc"), "places_free": _l("Wolne miejsca"),
+    "places_as_of": _l("Miejsca — stan na"), "epuap": _l("Skrzynka ePUAP"), "home_types": _l("Typ domu"), "head": _l("Kierownik"),
 }
 
+class LocalTypeInfo:
+    """A TypeInfo whose texts read in the page's language (catalog.types keeps the Polish msgids)."""
+
+    TEXTS = ("label", "plural", "what", "who", "how_to_get_in", "competent_label")
+
+    def __init__(self, type_info: TypeInfo) -> None:
+        self._info = type_info
+
+    def __getattr__(self, name: str):
+        value = getattr(self._info, name)
+        return vocab(value) if name in self.TEXTS else value
+
+    @property
+    def badge(self) -> str:
+        return self._info.abbreviations[0] if self._info.abbreviations else vocab(self._info.label)
+
+
+def type_info(code: str | InstitutionType | None) -> LocalTypeInfo:
+    return LocalTypeInfo(info(code or "other"))
+
+
 def type_label(code: str | None) -> str:
-    return info(code or "other").label
+    return vocab(info(code or "other").label)
 
 
 def group_label(code: str) -> str:
-    return tag_label(TARGET_GROUPS, code)
+    return vocab(tag_label(TARGET_GROUPS, code))
 
 
 def service_label(code: str) -> str:
-    return tag_label(SERVICE_TAGS, code)
+    return vocab(tag_label(SERVICE_TAGS, code))
 
 
 _TAG_LABELS = {**TARGET_GROUPS, **SERVICE_TAGS}   # the two code sets are disjoint
@@ -67,16 +95,16 @@ _TAG_LABELS = {**TARGET_GROUPS, **SERVICE_TAGS}   # the two code sets are disjoi
 
 def status_label(code: str | None) -> str:
     try:
-        return STATUS_LABELS[Status(code)]
+        return vocab(STATUS_LABELS[Status(code)])
     except ValueError:
-        return code or "brak danych"
+        return code or _("brak danych")
 
 
 def precision_label(code: str | None) -> str:
     try:
-        return PRECISION_LABELS[Precision(code)]
+        return vocab(PRECISION_LABELS[Precision(code)])
     except ValueError:
-        return "położenie nieznane"
+        return _("położenie nieznane")
 
 
 def is_approximate(code: str | None) -> bool:
@@ -88,11 +116,11 @@ def place_names(inst: Institution) -> str:
     names = teryt.names_for(inst.gmina_id6, inst.powiat_teryt, inst.woj_teryt)
     parts = []
     if names["gmina"]:
-        parts.append(f"gmina {names['gmina']}")
+        parts.append(_("gmina %(name)s", name=names["gmina"]))
     if names["powiat_label"]:
         parts.append(names["powiat_label"])
     if names["wojewodztwo"]:
-        parts.append(f"woj. {names['wojewodztwo']}")
+        parts.append(_("woj. %(name)s", name=names["wojewodztwo"]))
     return ", ".join(parts)
 
 
@@ -100,11 +128,11 @@ def area_name(code: str) -> str:
     """A TERYT code of any level as a readable unit name."""
     code = str(code)
     if len(code) == 2 and (w := teryt.wojewodztwo(code)):
-        return f"województwo {w.name}"
+        return _("województwo %(name)s", name=w.name)
     if len(code) == 4 and (p := teryt.powiat(code)):
         return p.label
     if len(code) >= 6 and (g := teryt.gmina(code)):
-        return f"gmina {g.name}"
+        return _("gmina %(name)s", name=g.name)
     return code
 
 
@@ -161,7 +189,9 @@ def is_stale(inst: Institution, today: date | None = None) -> bool:
 def km(value: float | None) -> str:
     if value is None:
         return ""
-    return f"{value:.1f} km".replace(".", ",") if value >= 1 else f"{round(value * 1000)} m"
+    if value < 1:
+        return f"{round(value * 1000)} m"
+    return f"{format_decimal(round(value, 1), format='0.0')} km"   # 1,5 km in Polish and Ukrainian, 1.5 km in English
 
 
 def provenance_value(raw: str | None) -> str:
@@ -174,7 +204,7 @@ def provenance_value(raw: str | None) -> str:
         return raw
     if isinstance(value, list):
         return ", ".join(v.get("raw") or v.get("name") or str(v) if isinstance(v, dict)
-                         else _TAG_LABELS.get(str(v), str(v)) for v in value)
+                         else vocab(_TAG_LABELS[str(v)]) if str(v) in _TAG_LABELS else str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())
     if field_value_is_type(value):
@@ -226,13 +256,16 @@ def places_source(rows: list[FieldProvenance], names: dict[str, str]) -> str | N
 def places_text(inst: Institution, source: str | None = None) -> str:
     """'Miejsca: 120, wolne: 7 (stan na 30.06.2026, źródło: PUW)'; empty when the catalog knows no places."""
     total, free, as_of = (getattr(inst, k, None) for k in ("places_total", "places_free", "places_as_of"))
-    counts = [f"Miejsca: {total}" if total is not None else "",
-              f"wolne: {free}" if free is not None else ""]
-    line = ", ".join(c for c in counts if c)
-    if not line:
+    if total is not None and free is not None:
+        line = _("Miejsca: %(total)s, wolne: %(free)s", total=total, free=free)
+    elif total is not None:
+        line = _("Miejsca: %(total)s", total=total)
+    elif free is not None:
+        line = _("Wolne miejsca: %(free)s", free=free)
+    else:
         return ""
-    line = line[0].upper() + line[1:]
-    notes = [f"stan na {local_dt(as_of)}" if as_of else "", f"źródło: {source}" if source else ""]
+    notes = [_("stan na %(date)s", date=local_dt(as_of)) if as_of else "",
+             _("źródło: %(source)s", source=source) if source else ""]
     note = ", ".join(n for n in notes if n)
     return f"{line} ({note})" if note else line
 
@@ -242,15 +275,26 @@ def pairs(items, value_attr: str, label_attr: str) -> list[tuple[str, str]]:
     return [(getattr(i, value_attr), getattr(i, label_attr)) for i in items]
 
 
-RUN_LABELS = {"running": "w toku", "ok": "udane", "partial": "częściowo udane", "failed": "nieudane",
-              "interrupted": "przerwane", "degraded": "niepełne dane źródła — usunięcia wstrzymane"}
+RUN_LABELS = {"running": _l("w toku"), "ok": _l("udane"), "partial": _l("częściowo udane"),
+              "failed": _l("nieudane"), "interrupted": _l("przerwane"),
+              "degraded": _l("niepełne dane źródła — usunięcia wstrzymane")}
 
 
 def now_local() -> str:
     return datetime.now(LOCAL_TZ).strftime("%d.%m.%Y")
 
 
-STATUS_OPTIONS = [(s.value, label) for s, label in STATUS_LABELS.items()]
+class TranslatedPairs:
+    """(value, Polish label) pairs for a <select>, read in the page's language when iterated."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._pairs = pairs
+
+    def __iter__(self):
+        return iter([(value, vocab(label)) for value, label in self._pairs])
+
+
+STATUS_OPTIONS = TranslatedPairs([(s.value, label) for s, label in STATUS_LABELS.items()])
 
 
 def init_app(app: Flask) -> None:
@@ -262,7 +306,8 @@ def init_app(app: Flask) -> None:
         places_text=places_text, group_label=group_label, service_label=service_label,
     )
     app.jinja_env.globals.update(
-        TYPES=TYPES, NEEDS=NEEDS, TARGET_GROUPS=TARGET_GROUPS, FIELD_LABELS=FIELD_LABELS, type_info=info,
+        TYPES=TranslatedMapping(TYPES, LocalTypeInfo), NEEDS=TranslatedMapping(NEEDS),
+        TARGET_GROUPS=TranslatedMapping(TARGET_GROUPS), FIELD_LABELS=FIELD_LABELS, type_info=type_info,
         is_approximate=is_approximate, status_options=STATUS_OPTIONS,
         run_labels=RUN_LABELS, now_local=now_local,
     )

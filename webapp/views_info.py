@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -15,20 +16,20 @@ bp = Blueprint("info", __name__)
 
 # Reference data shipped with the project (data/*/SOURCE.md): credited on the sources page.
 REFERENCE_SOURCES = (
-    ("TERYT (TERC) — rejestr jednostek podziału terytorialnego", "Główny Urząd Statystyczny",
-     "https://eteryt.stat.gov.pl", "dane publiczne; źródło: GUS, TERYT"),
-    ("PRG — granice gmin, powiatów i województw", "Główny Urząd Geodezji i Kartografii",
-     "https://www.geoportal.gov.pl", "dane otwarte; źródło: GUGiK, PRG (uproszczone granice)"),
-    ("Kody pocztowe — punkty (osobna warstwa)", "projekt countries-states-cities-database",
-     "https://github.com/dr5hn/countries-states-cities-database", "ODbL 1.0; © countries-states-cities-database"),
-    ("Kody pocztowe × gminy (z punktów adresowych PRG)", "GUGiK; opracowanie GML22/PostCodesMaps (MIT)",
-     "https://www.geoportal.gov.pl", "dane otwarte; źródło: GUGiK, PRG"),
-    ("PRNG — państwowy rejestr nazw geograficznych", "Główny Urząd Geodezji i Kartografii",
-     "https://www.geoportal.gov.pl", "CC BY 4.0; źródło: GUGiK, PRNG"),
-    ("GeoNames — miejscowości powyżej 500 mieszkańców", "GeoNames", "https://www.geonames.org",
-     "CC BY 4.0; © GeoNames"),
-    ("Podkład mapy", "współtwórcy OpenStreetMap", "https://www.openstreetmap.org/copyright",
-     "ODbL 1.0; kafelki © współtwórcy OpenStreetMap"),
+    (_l("TERYT (TERC) — rejestr jednostek podziału terytorialnego"), _l("Główny Urząd Statystyczny"),
+     "https://eteryt.stat.gov.pl", _l("dane publiczne; źródło: GUS, TERYT")),
+    (_l("PRG — granice gmin, powiatów i województw"), _l("Główny Urząd Geodezji i Kartografii"),
+     "https://www.geoportal.gov.pl", _l("dane otwarte; źródło: GUGiK, PRG (uproszczone granice)")),
+    (_l("Kody pocztowe — punkty (osobna warstwa)"), _l("projekt countries-states-cities-database"),
+     "https://github.com/dr5hn/countries-states-cities-database", _l("ODbL 1.0; © countries-states-cities-database")),
+    (_l("Kody pocztowe × gminy (z punktów adresowych PRG)"), _l("GUGiK; opracowanie GML22/PostCodesMaps (MIT)"),
+     "https://www.geoportal.gov.pl", _l("dane otwarte; źródło: GUGiK, PRG")),
+    (_l("PRNG — państwowy rejestr nazw geograficznych"), _l("Główny Urząd Geodezji i Kartografii"),
+     "https://www.geoportal.gov.pl", _l("CC BY 4.0; źródło: GUGiK, PRNG")),
+    (_l("GeoNames — miejscowości powyżej 500 mieszkańców"), _l("GeoNames"), "https://www.geonames.org",
+     _l("CC BY 4.0; © GeoNames")),
+    (_l("Podkład mapy"), _l("współtwórcy OpenStreetMap"), "https://www.openstreetmap.org/copyright",
+     _l("ODbL 1.0; kafelki © współtwórcy OpenStreetMap")),
 )
 
 

@@ -6,6 +6,7 @@ import io
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import force_locale
 
 from catalog.address import street_line
 from catalog.models import PLACES_FIELDS, Institution
@@ -15,6 +16,7 @@ from geo import teryt
 from webapp import page_queries as pq
 from webapp import present
 from webapp.db import session
+from webapp.i18n import DEFAULT_LOCALE
 
 bp = Blueprint("powiat", __name__)
 
@@ -65,6 +67,12 @@ def _number(value: int | None) -> str:
 
 
 def _csv_row(inst: Institution, places_sources: dict[int, str]) -> list[str]:
+    # Exports are data for Polish offices: Polish under /uk/ and /en/ too, like the API.
+    with force_locale(DEFAULT_LOCALE):
+        return _polish_csv_row(inst, places_sources)
+
+
+def _polish_csv_row(inst: Institution, places_sources: dict[int, str]) -> list[str]:
     names = teryt.names_for(inst.gmina_id6)
     # A placeholder's status is no source's word: it is not written as "działa".
     status = "brak danych" if inst.is_demo else present.status_label(inst.status)
