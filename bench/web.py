@@ -14,13 +14,14 @@ villages; names and places from bench/search.py's generator pieces), its search 
   headless Chromium (Debian's /usr/bin/chromium through Playwright; map tiles from a loopback stand-in and
   left out of the bytes): `/mapa` with every request it makes until drawn, bytes as received (compressed,
   CDP encodedDataLength), time until drawn; again with 4x CPU throttling (CDP Emulation.setCPUThrottlingRate),
-  and once warm. "Drawn": the map script sets `data-drawn` on a frame's <html> when its first clusters or
-  markers are on screen; without that hook, `data-markers` plus a marker or cluster element in the DOM;
+  and once warm. "Drawn": map-clusters.js sets `data-map-state="drawn"` on the frame's <html> once it has
+  drawn the clusters and pins of its first answer (a map without that flag: `data-markers` plus a marker
+  or cluster element in the DOM); `data-map-state="error"` counts as an error;
 - server memory: RSS (and PSS) summed over the server's processes after the load.
 
     .venv/bin/python bench/web.py --n 1000
     .venv/bin/python bench/web.py --compare 1000,20000     # both sizes, growth ratios against the targets
-    .venv/bin/python bench/web.py --n 20000 --profile /instytucja/1    # where one request's time goes
+    .venv/bin/python bench/web.py --n 20000 --profile slowest   # or --profile /instytucja/1: where time goes
 
 Targets (issue 14, reported, not asserted): between 1 000 and 20 000 institutions p95 of the institution page,
 home with a place and the search API grow at most 1.5x, the map's cold first view (bytes, time to drawn) at
@@ -49,7 +50,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -72,6 +73,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, tile_server
 SCENARIOS = ("detail", "home_place", "api_search")
 START_TIMEOUT_S = 120
 REQUEST_TIMEOUT_S = 60
+SERVER_THREADS = 8          # `wsparcie serve --threads` default: threads per worker process
 PRECISIONS = ["source"] * 5 + ["address"] * 3 + ["postcode", "locality"]
 # Shares of the types besides bench/search.py's OTHER_TYPES: first-contact offices are about 15 % of a catalog.
 OFFICE_SHARES = {"ops": 12, "pup": 2, "pcpr": 2}
@@ -80,24 +82,34 @@ HOME_WORDS = ["pomoc społeczna", "praca", "dom pomocy", "warsztat terapii", "ni
               "urząd pracy", "interwencja kryzysowa", "spółdzielnia socjalna"]
 API_WORDS = HOME_WORDS + ["cis", "kis", "wtz", "zaz", "dps", "fundacja", "stowarzyszenie", "integracji",
                           "klub", "centrum", "rodzinie", "schronienie", "doradztwo", "nadzieja", "razem"]
-# "Drawn": the map's own hook when it has one, else the markers' flag plus something drawn on the map.
+# "Drawn": the map's own flag (map-clusters.js sets data-map-state="drawn" on the frame's <html> after it has
+# drawn the first answer; "error" when that answer failed), else the markers' flag plus something on the map.
 DRAWN_JS = """() => {
   const docs = [document];
   for (const f of document.querySelectorAll('iframe')) {
     try { if (f.contentDocument) docs.push(f.contentDocument); } catch (e) { /* cross-origin */ }
   }
-  for (const d of docs) { if (d.documentElement && d.documentElement.hasAttribute('data-drawn')) return 'data-drawn'; }
   for (const d of docs) {
-    if (d.documentElement && d.documentElement.hasAttribute('data-markers')
+    const state = d.documentElement && d.documentElement.getAttribute('data-map-state');
+    if (state === 'drawn' || state === 'error') return 'data-map-state=' + state;
+  }
+  for (const d of docs) {
+    if (d.documentElement && !d.documentElement.hasAttribute('data-map-state')
+        && d.documentElement.hasAttribute('data-markers')
         && d.querySelector('.marker-cluster, .leaflet-marker-icon, path.leaflet-interactive')) return 'markers';
   }
   return false;
 }"""
 MARKERS_JS = """() => {
   const docs = [document, ...[...document.querySelectorAll('iframe')].map(f => f.contentDocument).filter(Boolean)];
-  let n = 0;
-  for (const d of docs) n += d.querySelectorAll('.marker-cluster, .leaflet-marker-icon, path.leaflet-interactive').length;
-  return n;
+  const out = {elements: 0, clusters: null, pins: null};
+  for (const d of docs) {
+    out.elements += d.querySelectorAll('.marker-cluster, .leaflet-marker-icon, path.leaflet-interactive').length;
+    const root = d.documentElement;
+    if (root.hasAttribute('data-clusters')) out.clusters = Number(root.getAttribute('data-clusters'));
+    if (root.hasAttribute('data-markers')) out.pins = Number(root.getAttribute('data-markers'));
+  }
+  return out;
 }"""
 
 
@@ -324,8 +336,12 @@ def server(data_dir: Path, workers: int, tile_url: str) -> Iterator[tuple[str, s
 
 
 def warm(base: str, traffic: Traffic, workers: int) -> None:
-    """Every worker past its first requests (index opened, morfeusz loaded); the map is left cold."""
-    load(base, traffic.urls("mixed", 10 * workers), 2 * workers)
+    """Every thread of every worker past its first requests of each kind (index opened, analysers and the
+    gazetteer loaded: a first request costs up to seconds), so the figures are of a running site; the map
+    is left cold. The first minutes after a restart are not measured here."""
+    clients = workers * SERVER_THREADS
+    for scenario in SCENARIOS:
+        load(base, traffic.urls(scenario, 2 * clients), clients)
 
 
 def process_tree(pid: int) -> list[int]:
@@ -397,22 +413,32 @@ def map_first_view(base: str, tile_prefix: str, throttle: float = 1.0) -> dict:
         finally:
             browser.close()
 
+    def ours(done: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        return [(urls.get(rid, ""), size) for rid, size in done
+                if not urls.get(rid, "").startswith((tile_prefix, "data:"))]
+
     def counted(done: list[tuple[str, float]]) -> list[float]:
-        return [size for rid, size in done if not urls.get(rid, "").startswith((tile_prefix, "data:"))]
+        return [size for _url, size in ours(done)]
+
+    largest = sorted(ours(until_drawn), key=lambda item: -item[1])[:4]
 
     return {"draw_ms": round(drawn * 1000), "transfer_bytes": int(sum(counted(until_drawn))),
             "requests": len(counted(until_drawn)), "transfer_bytes_idle": int(sum(counted(after_idle))),
-            "requests_idle": len(counted(after_idle)), "drawn_by": hook, "drawn_elements": markers,
-            "failed_requests": len(failed), "console_errors": len(console)}
+            "requests_idle": len(counted(after_idle)), "drawn_by": hook, "drawn_elements": markers["elements"],
+            "clusters": markers["clusters"], "pins": markers["pins"],
+            "failed_requests": len(failed), "console_errors": len(console),
+            "largest": [f"{urlsplit(u).path}{'?' if urlsplit(u).query else ''}{urlsplit(u).query[:40]} {int(b)}"
+                        for u, b in largest]}
 
 
 def map_figures(key: str, view: dict) -> dict:
     print(f"{key}: {view}", flush=True)
-    out = {f"{key}_draw_ms": view["draw_ms"], f"{key}_transfer_bytes": view["transfer_bytes"]}
+    out = {f"{key}_error": int(view["drawn_by"] == "data-map-state=error"),f"{key}_draw_ms": view["draw_ms"], f"{key}_transfer_bytes": view["transfer_bytes"]}
     if key == "map_cold":
         out.update({"map_transfer_bytes": view["transfer_bytes"], "map_requests": view["requests"],
                     "map_transfer_bytes_idle": view["transfer_bytes_idle"], "map_requests_idle": view["requests_idle"],
                     "map_drawn_by": view["drawn_by"], "map_drawn_elements": view["drawn_elements"],
+                    "map_clusters": view["clusters"], "map_pins": view["pins"],
                     "map_console_errors": view["console_errors"], "map_failed_requests": view["failed_requests"]})
     return out
 
@@ -441,8 +467,8 @@ def run(args: argparse.Namespace) -> dict:
                 warm(base, traffic, workers)
                 if workers == main_workers and not args.no_browser:   # first: this server's map cache is cold
                     figures.update(map_figures("map_cold", map_first_view(base, tile_prefix)))
-                    figures["map_warm_draw_ms"] = map_figures("map_warm", map_first_view(base, tile_prefix))[
-                        "map_warm_draw_ms"]
+                    warm_view = map_figures("map_warm", map_first_view(base, tile_prefix))
+                    figures.update({k: v for k, v in warm_view.items() if k in ("map_warm_draw_ms", "map_warm_error")})
                 if workers == main_workers:
                     for clients in args.clients:
                         for scenario in SCENARIOS:
@@ -473,6 +499,7 @@ def run(args: argparse.Namespace) -> dict:
             with server(data_dir, main_workers, tile_url) as (base, _proc):   # fresh again: a cold map cache
                 warm(base, traffic, main_workers)
                 figures.update(map_figures("map_cold_throttled", map_first_view(base, tile_prefix, args.throttle)))
+    errors += sum(v for k, v in figures.items() if k.startswith("map_") and k.endswith("_error"))
     figures["errors"] = errors
     figures["load_avg_end"] = os.getloadavg()[0]
     figures["bench_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -531,7 +558,8 @@ def _grows(by_workers: dict[str, float]) -> bool:
 
 
 def profile(args: argparse.Namespace, path: str) -> None:
-    """Where one request's time goes: the Flask test client under cProfile (in process, no server)."""
+    """Where one request's time goes: the Flask test client under cProfile (in process, no server).
+    PATH "slowest" times 30 random URLs of every scenario first and profiles the slowest of them."""
     import cProfile
     import pstats
 
@@ -540,22 +568,35 @@ def profile(args: argparse.Namespace, path: str) -> None:
         os.environ.pop("DATABASE_URL", None)
         os.environ.pop("INDEX_DIR", None)
         os.environ.setdefault("SECRET_KEY", "bench")
-        build(args.n, args.seed)
+        built = build(args.n, args.seed)
         from webapp import create_app
 
         app = create_app()
         with app.test_client() as client:
-            client.get(path)                  # warm: the index opened, analysers loaded
-            times = []
-            profiler = cProfile.Profile()
-            for _ in range(5):
+            def timed(url: str) -> float:
                 t0 = time.perf_counter()
-                profiler.enable()
-                status = client.get(path).status_code
-                profiler.disable()
-                times.append((time.perf_counter() - t0) * 1000)
-        print(f"{path}: status {status}, {statistics.median(times):.1f} ms median of 5 (in process)")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+                client.get(url).close()
+                return (time.perf_counter() - t0) * 1000
+
+            traffic = Traffic(built["ids"], random.Random(args.seed))
+            for url in traffic.urls("mixed", 30):          # warm: the index opened, analysers loaded
+                timed(url)
+            if path == "slowest":
+                # the better of two runs: a one-off stall (GC, a busy machine) is not the request's cost
+                slowest = {s: max((min(timed(u), timed(u)), u) for u in traffic.urls(s, 30)) for s in SCENARIOS}
+                for scenario, (ms, url) in slowest.items():
+                    print(f"slowest {scenario}: {ms:.1f} ms {url}")
+                path = max(slowest.values())[1]
+            times = [timed(path) for _ in range(5)]
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(5):
+                response = client.get(path)
+                status = response.status_code
+                response.close()
+            profiler.disable()
+        print(f"{path}: status {status}, {statistics.median(times):.1f} ms median of 5 (in process, unprofiled)")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         db.get_engine.cache_clear()
         print(json.dumps({"n": args.n, "path": path, "median_ms": round(statistics.median(times), 1)}))
 
@@ -573,7 +614,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--no-browser", action="store_true", help="skip the map in Chromium")
     parser.add_argument("--compare", metavar="N1,N2", help="run both sizes and print the growth ratios")
-    parser.add_argument("--profile", metavar="PATH", help="cProfile one URL path in process and stop")
+    parser.add_argument("--profile", metavar="PATH", help="cProfile one URL path (or 'slowest' of "
+                                                                      "random ones) in process and stop")
     args = parser.parse_args()
     if args.compare:
         sizes = [int(s) for s in args.compare.split(",")]

@@ -51,7 +51,7 @@ def test_bench_web_prints_the_issue_figures_with_zero_errors(tmp_path):
         assert figures[key] > 0, key
     assert set(figures["throughput_rps_by_workers"]) == {"1"}
     if browser:
-        assert figures["map_drawn_by"] in {"data-drawn", "markers"}
+        assert figures["map_drawn_by"] in {"data-map-state=drawn", "markers"}
         assert figures["map_transfer_bytes"] > 0 and figures["map_requests"] >= 2
         assert figures["map_cold_draw_ms"] > 0 and figures["map_console_errors"] == 0
 
