@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from catalog.geometry import bbox, haversine_km
+from catalog.geometry import EARTH_RADIUS_KM, bbox, haversine_km
 from catalog.models import Institution
 from catalog.settings import Settings
 from catalog.types import Level
@@ -359,10 +359,12 @@ def _by_relevance_near(reader, node: Node, filters: Filters, query: SearchQuery)
 
 
 def _by_distance(reader, node: Node, filters: Filters, query: SearchQuery):
-    """Nearest first: widen the box until enough matches lie inside the circle."""
+    """Nearest first: widen the box until enough matches lie inside the circle. With a radius the page
+    comes from the smallest box that holds it and the total from _circle_count (not every match read)."""
     near, needed = query.near, query.page * query.per_page
-    radii = (query.radius_km,) if query.radius_km else EXPANDING_RADII_KM
+    radii = _radii_within(query.radius_km) if query.radius_km else EXPANDING_RADII_KM
     inside: list[tuple[Match, float]] = []
+    radius = radii[0]
     for radius in radii:
         matches = reader.located(node, Filters(filters.values, bbox(*near, radius)), MAX_DISTANCE_CANDIDATES)
         inside = [(m, d) for m in matches if (d := _distance(m, near)) is not None and d <= radius]
@@ -370,11 +372,70 @@ def _by_distance(reader, node: Node, filters: Filters, query: SearchQuery):
             break
     inside.sort(key=lambda item: (item[1], -item[0].score))
     if query.radius_km:
-        total = len(inside)
+        total = len(inside) if radius == query.radius_km else _circle_count(reader, node, filters, near,
+                                                                             query.radius_km)
     else:   # everything located, wherever it is (institutions without a point cannot be sorted)
         total = reader.top(node, Filters(filters.values, (-90.0, 90.0, -180.0, 180.0)), 1, 0, False)[0]
     offset = _offset(query)
     return total, inside[offset:offset + query.per_page]
+
+
+def _radii_within(radius_km: float) -> tuple[float, ...]:
+    """The boxes a page within radius_km is looked for in: a city's 5 km box alone holds thousands."""
+    return tuple(r for r in (1.0, 2.0, *EXPANDING_RADII_KM) if r < radius_km) + (radius_km,)
+
+
+CIRCLE_ROWS = 8
+# Slack of the box edges between the parts of _circle_count, in degrees (~10 m): more than any backend's
+# rounding of a stored coordinate (whoosh keeps 32-bit floats), so a match on an edge is read, not lost.
+EDGE_DEG = 1e-4
+
+
+def _circle_count(reader, node: Node, filters: Filters, near: tuple[float, float], radius_km: float) -> int:
+    """How many located matches lie within radius_km of `near`, reading few of them: the box's count
+    (nothing read) less the matches outside the circle. Those lie only outside the middle part of each of
+    CIRCLE_ROWS rows of the box, a part wholly inside the circle (its corners are checked); the rest of
+    each row (the box's corners and the circle's edge) is read and measured."""
+    box = bbox(*near, radius_km)
+    min_lat, max_lat, min_lon, max_lon = box
+    in_box = reader.top(node, Filters(filters.values, box), 1, 0, False)[0]
+    step = (max_lat - min_lat) / CIRCLE_ROWS
+    edge: list[Match] = []
+    for row in range(CIRCLE_ROWS):
+        low, high = min_lat + row * step - EDGE_DEG, min_lat + (row + 1) * step + EDGE_DEG
+        half = _inner_half_width(near, radius_km, low, high)
+        parts = [(min_lon, max_lon)] if half is None else [
+            (min_lon, near[1] - half + EDGE_DEG), (near[1] + half - EDGE_DEG, max_lon)]
+        for west, east in parts:
+            if west <= east:
+                edge += reader.located(node, Filters(filters.values, (max(low, min_lat), min(high, max_lat),
+                                                                      west, east)), MAX_DISTANCE_CANDIDATES)
+    outside = {doc_id for match, doc_id in zip(edge, reader.ids(edge), strict=True)
+               if (d := _distance(match, near)) is None or d > radius_km}
+    return in_box - len(outside)
+
+
+def _inner_half_width(near: tuple[float, float], radius_km: float, low: float, high: float) -> float | None:
+    """Half the width (degrees of longitude) of a box spanning latitudes low..high around near's meridian that
+    lies wholly inside the circle, or None. On the sphere the farthest point of such a box from the centre is
+    one of its corners, so checking the four corners proves it."""
+    lat0 = math.radians(near[0])
+    cos_r = math.cos(radius_km / EARTH_RADIUS_KM)
+    halves = []
+    for lat in (low, high):
+        phi = math.radians(lat)
+        denom = math.cos(phi) * math.cos(lat0)
+        if denom <= 0:
+            return None
+        x = (cos_r - math.sin(phi) * math.sin(lat0)) / denom
+        if x >= 1:
+            return None                         # this edge of the row lies outside the circle
+        halves.append(math.degrees(math.acos(max(-1.0, x))))
+    half = min(halves) * 0.999
+    if half <= 2 * EDGE_DEG or any(haversine_km(near[0], near[1], lat, near[1] + side * half) > radius_km
+                                   for lat in (low, high) for side in (-1, 1)):
+        return None
+    return half
 
 
 def _cached_facets(engine: _Engine, node: Node, filters: Filters) -> dict[str, dict[str, int]]:
