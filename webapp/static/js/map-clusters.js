@@ -8,7 +8,8 @@
  * text nodes only). Every value from the answer reaches the page as textContent or a number.
  * With filters, the first answer's bounds (of every match) fit the map to them once.
  * A status box (role=status) says how many institutions are in view and links to the list of the area.
- * After each draw <html> carries data-markers (pins), data-clusters and data-map-state="drawn".
+ * After each draw <html> carries data-markers (pins), data-clusters, data-map-draws (a counter) and
+ * data-map-state="drawn".
  */
 (function () {
   'use strict';
@@ -28,6 +29,7 @@
   var fitPending = Array.from(filters.keys()).length > 0;
   var controller = null;
   var timer = null;
+  var draws = 0;
 
   function fill(template, values) {
     return String(template || '').replace(/\{(\w+)\}/g, function (whole, key) {
@@ -92,6 +94,14 @@
       if (element) { element.setAttribute('aria-label', label); }
     });
     marker.on('click', function () { zoomInto(cluster); });
+    // A focused badge is a button (Leaflet gives it role and tabindex): Enter or Space zooms in too.
+    marker.on('keypress', function (event) {
+      var key = event.originalEvent && event.originalEvent.key;
+      if (key === 'Enter' || key === ' ') {
+        L.DomEvent.preventDefault(event.originalEvent);
+        zoomInto(cluster);
+      }
+    });
     return marker;
   }
 
@@ -106,6 +116,7 @@
     updateListLink();
     root.setAttribute('data-clusters', String(clusters.length));
     root.setAttribute('data-markers', String(rows.length));
+    root.setAttribute('data-map-draws', String(++draws));
     root.setAttribute('data-map-state', 'drawn');
   }
 
