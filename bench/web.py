@@ -20,7 +20,7 @@ villages; names and places from bench/search.py's generator pieces), its search 
 - server memory: RSS (and PSS) summed over the server's processes after the load.
 
     .venv/bin/python bench/web.py --n 1000
-    .venv/bin/python bench/web.py --compare 1000,20000     # both sizes, growth ratios against the targets
+    .venv/bin/python bench/web.py --compare 1000,20000 [--repeat 3]  # growth ratios against the targets
     .venv/bin/python bench/web.py --n 20000 --profile slowest   # or --profile /instytucja/1: where time goes
 
 Targets (issue 14, reported, not asserted): between 1 000 and 20 000 institutions p95 of the institution page,
@@ -516,24 +516,29 @@ def run(args: argparse.Namespace) -> dict:
 
 RATIO_TARGETS = {"detail_p95_ms": 1.5, "home_place_p95_ms": 1.5, "api_search_p95_ms": 1.5,
                  "map_cold_draw_ms": 2.0, "map_cold_throttled_draw_ms": 2.0, "map_transfer_bytes": 2.0}
-RATIO_INFO = ["detail_p95_ms_c16", "home_place_p95_ms_c16", "api_search_p95_ms_c16", "throughput_rps",
+RATIO_INFO = ["detail_p95_ms_c16", "home_place_p95_ms_c16", "api_search_p95_ms_c16", "mixed_p95_ms", "burst_p95_ms",
+              "map_warm_draw_ms", "throughput_rps",
               "rss_mb"]
 
 
-def compare(sizes: list[int], passthrough: list[str]) -> dict:
-    results = []
-    for n in sizes:
-        print(f"== n = {n}", flush=True)
-        with subprocess.Popen([sys.executable, __file__, "--n", str(n), *passthrough], cwd=REPO, text=True,
-                              stdout=subprocess.PIPE) as proc:
-            assert proc.stdout is not None
-            last = ""
-            for line in proc.stdout:
-                print(line, end="", flush=True)
-                last = line if line.strip() else last
-        if proc.returncode:
-            raise SystemExit(f"bench/web.py --n {n} failed ({proc.returncode})")
-        results.append(json.loads(last))
+def compare(sizes: list[int], passthrough: list[str], repeat: int = 1) -> dict:
+    """Each size in its own process; with `repeat` > 1 the sizes alternate (a, b, a, b, ...) so a change in
+    the machine's load hits both alike, and every figure is the median of its runs."""
+    runs: dict[int, list[dict]] = {n: [] for n in sizes}
+    for round_no in range(repeat):
+        for n in sizes:
+            print(f"== n = {n} (run {round_no + 1} of {repeat}, load {os.getloadavg()[0]:.2f})", flush=True)
+            with subprocess.Popen([sys.executable, __file__, "--n", str(n), *passthrough], cwd=REPO, text=True,
+                                  stdout=subprocess.PIPE) as proc:
+                assert proc.stdout is not None
+                last = ""
+                for line in proc.stdout:
+                    print(line, end="", flush=True)
+                    last = line if line.strip() else last
+            if proc.returncode:
+                raise SystemExit(f"bench/web.py --n {n} failed ({proc.returncode})")
+            runs[n].append(json.loads(last))
+    results = [_median_figures(runs[n]) for n in sizes]
     small, big = results[0], results[-1]
     ratios: dict = {}
     print(f"\ngrowth {sizes[0]} -> {sizes[-1]}:")
@@ -548,8 +553,28 @@ def compare(sizes: list[int], passthrough: list[str]) -> dict:
               "throughput_grows_with_workers": all(
                   _grows(r.get("throughput_rps_by_workers", {})) for r in results)}
     print(f"  {checks}")
-    return {"sizes": sizes, "ratios": ratios, "targets": RATIO_TARGETS, **checks,
+    return {"sizes": sizes, "repeat": repeat, "ratios": ratios, "targets": RATIO_TARGETS, **checks,
             "runs": {str(r["n"]): r for r in results}}
+
+
+SETUP_KEYS = {"n", "workers", "clients", "burst_clients", "requests", "cpus", "server_processes"}
+
+
+def _median_figures(runs: list[dict]) -> dict:
+    """Numbers: the median over the runs; errors: the sum; anything else: the first run's value."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if key == "errors" or key.endswith("_errors"):
+            out[key] = sum(r.get(key) or 0 for r in runs)
+        elif key in SETUP_KEYS:
+            continue
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values = [r[key] for r in runs if isinstance(r.get(key), int | float)]
+            out[key] = round(statistics.median(values), 2) if values else value
+        elif key == "throughput_rps_by_workers":
+            out[key] = {w: round(statistics.median(r[key][w] for r in runs), 1) for w in value}
+    out["runs"] = len(runs)
+    return out
 
 
 def _grows(by_workers: dict[str, float]) -> bool:
@@ -614,12 +639,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--no-browser", action="store_true", help="skip the map in Chromium")
     parser.add_argument("--compare", metavar="N1,N2", help="run both sizes and print the growth ratios")
+    parser.add_argument("--repeat", type=int, default=1, help="with --compare: alternate the sizes this many "
+                                                                  "times and report medians")
     parser.add_argument("--profile", metavar="PATH", help="cProfile one URL path (or 'slowest' of "
                                                                       "random ones) in process and stop")
     args = parser.parse_args()
     if args.compare:
         sizes = [int(s) for s in args.compare.split(",")]
-        skip = {"--compare": 1, "--n": 1}
+        skip = {"--compare": 1, "--n": 1, "--repeat": 1}
         passthrough, argv = [], sys.argv[1:]
         i = 0
         while i < len(argv):
@@ -629,7 +656,7 @@ def main() -> None:
                 continue
             passthrough.append(argv[i])
             i += 1
-        print(json.dumps(compare(sizes, passthrough)))
+        print(json.dumps(compare(sizes, passthrough, args.repeat)))
         return
     if args.profile:
         profile(args, args.profile)

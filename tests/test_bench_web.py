@@ -78,3 +78,17 @@ def test_bench_traffic_is_valid_and_varied():
                                                     ({"1": 60.0}, False)])
 def test_compare_checks_that_throughput_grows_with_workers(by_workers, grows):
     assert _bench_module()._grows(by_workers) is grows
+
+
+def test_compare_takes_medians_and_sums_errors():
+    web = _bench_module()
+    runs = [{"n": 1000, "detail_p95_ms": 30.0, "errors": 0, "burst_errors": 1, "map_drawn_by": "markers",
+             "throughput_rps_by_workers": {"1": 50.0, "2": 90.0}},
+            {"n": 1000, "detail_p95_ms": 90.0, "errors": 2, "burst_errors": 0, "map_drawn_by": "markers",
+             "throughput_rps_by_workers": {"1": 70.0, "2": 80.0}},
+            {"n": 1000, "detail_p95_ms": 40.0, "errors": 0, "burst_errors": 0, "map_drawn_by": "markers",
+             "throughput_rps_by_workers": {"1": 60.0, "2": 100.0}}]
+    merged = web._median_figures(runs)
+    assert merged["n"] == 1000 and merged["detail_p95_ms"] == 40.0 and merged["runs"] == 3
+    assert merged["errors"] == 2 and merged["burst_errors"] == 1 and merged["map_drawn_by"] == "markers"
+    assert merged["throughput_rps_by_workers"] == {"1": 60.0, "2": 90.0}
