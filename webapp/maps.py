@@ -41,6 +41,7 @@ from catalog.models import Institution
 from catalog.settings import REFERENCE_DATA_DIR, Settings, load
 from catalog.types import TYPES, InstitutionType, Precision, Status, codes_where, info
 from webapp import assets
+from webapp.i18n import N_, vocab
 
 POWIATY_GEOJSON = REFERENCE_DATA_DIR / "boundaries" / "powiaty.geojson"
 POLAND_CENTRE = (52.07, 19.48)
@@ -51,9 +52,9 @@ COVERAGE_KEY = "brak-reintegracji"   # "powiaty bez CIS/KIS/ZAZ/WTZ"
 COVERAGE_TYPES = codes_where("reintegration")
 TYPE_ORDER: list[str] = [t.value for t in TYPES]
 DEFAULT_TITLE = "Mapa Wsparcia"
-APPROXIMATE_LABEL = "położenie przybliżone"
+APPROXIMATE_LABEL = N_("położenie przybliżone")   # translated where shown (webapp/i18n.py)
 # A demo placeholder (Institution.is_demo) marks where the catalog has no record: never an office's pin.
-PLACEHOLDER_LABEL = "brak danych — rekord demonstracyjny"
+PLACEHOLDER_LABEL = N_("brak danych — rekord demonstracyjny")
 # The marker row's kind (row[3]), read by MARKER_SCRIPT.
 EXACT, APPROXIMATE_KIND, PLACEHOLDER = 0, 1, 2
 DATA_ELEMENT_ID = "map-data"                           # read by MARKER_SCRIPT
@@ -119,30 +120,35 @@ class Legend(MacroElement):
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
-        <section class="mapa-legend" aria-label="Legenda mapy">{{ this.body }}</section>
+        <section class="mapa-legend" aria-label="{{ this.label }}">{{ this.body }}</section>
         {% endmacro %}""")
 
     def __init__(self, body: str) -> None:
         super().__init__()
         self._name = "Legend"
         self.body = body
+        self.label = escape(_("Legenda mapy"))
 
 
 def _legend_html(types_present: list[str], choropleth: dict | None, placeholders: bool = False,
                  clusters: bool = False) -> str:
+    # Texts outside the f-strings: Babel's extractor reads only plain calls (webapp/i18n_catalogs.py).
+    approximate, cluster = escape(_(APPROXIMATE_LABEL)), escape(_("grupa instytucji (liczba w kółku)"))
+    placeholder, not_office = escape(_(PLACEHOLDER_LABEL)), escape(_("(nie urząd)"))
+    without, with_one = escape(_("powiat bez CIS, KIS, ZAZ i WTZ")), escape(_("powiat z co najmniej jedną"))
     items = "".join(
         f'<li><span class="dot" style="background:{info(code).colour}"></span>'
-        f'<span aria-hidden="true">{info(code).icon}</span> {escape(info(code).label)}</li>'
+        f'<span aria-hidden="true">{info(code).icon}</span> {escape(vocab(info(code).label))}</li>'
         for code in types_present
     )
-    items += '<li><span class="dot approx"></span>położenie przybliżone</li>'
+    items += f'<li><span class="dot approx"></span>{approximate}</li>'
     if clusters:
-        items += f'<li><span class="dot cluster"></span>{escape(_("grupa instytucji (liczba w kółku)"))}</li>'
+        items += f'<li><span class="dot cluster"></span>{cluster}</li>'
     if placeholders:
-        items += f'<li><span class="dot placeholder"></span>{escape(PLACEHOLDER_LABEL)} (nie urząd)</li>'
+        items += f'<li><span class="dot placeholder"></span>{placeholder} {not_office}</li>'
     if choropleth and choropleth.get("kind") == "coverage":
-        items += ('<li><span class="dot" style="background:#d7301f"></span>powiat bez CIS, KIS, ZAZ i WTZ</li>'
-                  '<li><span class="dot" style="background:#a1d99b"></span>powiat z co najmniej jedną</li>')
+        items += (f'<li><span class="dot" style="background:#d7301f"></span>{without}</li>'
+                  f'<li><span class="dot" style="background:#a1d99b"></span>{with_one}</li>')
     return f"<ul>{items}</ul>"
 
 
@@ -213,8 +219,9 @@ def marker_rows(institutions: Iterable[MapPoint]) -> tuple[list[list[Any]], list
 
 def _marker_data(rows: list[list[Any]], **extra: Any) -> dict[str, Any]:
     """What MARKER_SCRIPT reads: the rows, the fixed type colours/labels and UI labels."""
-    return {"markers": rows, "types": [{"colour": info(c).colour, "label": info(c).label} for c in TYPE_ORDER],
-            "approximate_label": APPROXIMATE_LABEL, "placeholder_label": PLACEHOLDER_LABEL, **extra}
+    return {"markers": rows, "types": [{"colour": info(c).colour, "label": vocab(info(c).label)} for c in TYPE_ORDER],
+            "approximate_label": _(APPROXIMATE_LABEL),
+            "placeholder_label": _(PLACEHOLDER_LABEL), **extra}
 
 
 def full_map_html(*, choropleth: dict | str | None = None, types_present: list[str] | None = None,
@@ -256,7 +263,7 @@ def small_map_html(institution: MapPoint, *, settings: Settings | None = None) -
     rows, _present = marker_rows([institution])
     radius = UNCERTAINTY_M.get(institution.geo_precision or "", 3000) if approx else None
     data = _marker_data(rows, link=False, fit=False, cluster=None, uncertainty_m=radius)
-    return _render(fmap, data, f"Mapa: {institution.name}")
+    return _render(fmap, data, _("Mapa: %(name)s", name=institution.name))
 
 
 @lru_cache(maxsize=1)
@@ -295,17 +302,17 @@ def powiat_counts(session: Session, types: Iterable[str]) -> dict[str, int]:
 def choropleth_spec(session: Session, key: str) -> dict | None:
     """The choropleth for a key: a type code (count per powiat) or COVERAGE_KEY; None when unknown."""
     if key == COVERAGE_KEY:
-        return {"kind": "coverage", "label": "Liczba CIS, KIS, ZAZ i WTZ w powiecie",
+        return {"kind": "coverage", "label": _("Liczba CIS, KIS, ZAZ i WTZ w powiecie"),
                 "values": powiat_counts(session, COVERAGE_TYPES)}
     if key not in TYPE_ORDER:
         return None
-    return {"kind": "count", "label": f"{info(key).plural}: liczba w powiecie",
+    return {"kind": "count", "label": _("%(types)s: liczba w powiecie", types=vocab(info(key).plural)),
             "values": powiat_counts(session, (key,))}
 
 
 def _add_choropleth(fmap: folium.Map, choropleth: dict) -> None:
     values: dict[str, int] = choropleth.get("values", {})
-    label = str(choropleth.get("label") or "Liczba instytucji w powiecie")   # fixed labels only
+    label = str(choropleth.get("label") or _("Liczba instytucji w powiecie"))   # fixed labels only
     collection = powiat_shapes()
     features = [{**f, "properties": {**f["properties"], "count": values.get(f["properties"]["teryt"], 0)}}
                 for f in collection["features"]]
@@ -326,5 +333,5 @@ def _add_choropleth(fmap: folium.Map, choropleth: dict) -> None:
                     "fillOpacity": 0.6}
     folium.GeoJson(
         data, name=label, style_function=style,
-        tooltip=folium.GeoJsonTooltip(fields=["nazwa", "count"], aliases=["Powiat", label]),
+        tooltip=folium.GeoJsonTooltip(fields=["nazwa", "count"], aliases=[_("Powiat"), label]),
     ).add_to(fmap)
