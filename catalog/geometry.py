@@ -20,5 +20,8 @@ def bbox(lat: float, lon: float, radius_km: float) -> tuple[float, float, float,
     """(min_lat, max_lat, min_lon, max_lon) of a box holding every point within radius_km: a cheap
     prefilter before haversine_km (the cosine is floored so a box near a pole stays finite)."""
     dlat = radius_km / KM_PER_DEGREE_LAT
-    dlon = radius_km / (KM_PER_DEGREE_LON_AT_EQUATOR * max(math.cos(math.radians(lat)), 0.01))
+    # On the sphere of haversine_km a circle reaches asin(sin(r/R) / cos(lat)) east and west of its centre:
+    # 111.32 km per degree (the ellipsoid's equator) made the box ~0.1 % too narrow, and it missed points.
+    reach = math.sin(min(radius_km / EARTH_RADIUS_KM, math.pi / 2)) / max(math.cos(math.radians(lat)), 0.01)
+    dlon = math.degrees(math.asin(reach)) if reach < 1 else 180.0
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon

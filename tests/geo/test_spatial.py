@@ -3,6 +3,7 @@ rows shown are loaded, and the answer equals a brute-force reference on a random
 PostgreSQL)."""
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -11,7 +12,7 @@ from sqlmodel import Session, select
 
 from catalog import db, radii
 from catalog import settings as settings_mod
-from catalog.geometry import haversine_km
+from catalog.geometry import bbox, haversine_km
 from catalog.models import Institution
 from geo import resolve as geo_resolve
 from geo import teryt
@@ -160,3 +161,23 @@ def test_competent_units_never_scan_the_table(spatial):
         plans = _plans(spatial, lambda place=place: geo_resolve.competent_units(spatial, place))
         assert plans and all("SCAN" not in p for p in plans), plans
     assert any("ix_institution_gmina_type" in p for p in plans), plans
+
+
+def _destination(lat: float, lon: float, km: float, bearing_deg: float) -> tuple[float, float]:
+    from catalog.geometry import EARTH_RADIUS_KM
+    p1, l1, d, t = math.radians(lat), math.radians(lon), km / EARTH_RADIUS_KM, math.radians(bearing_deg)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(t))
+    l2 = l1 + math.atan2(math.sin(t) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+    return math.degrees(p2), math.degrees(l2)
+
+
+@pytest.mark.parametrize("lat", [49.0, 52.23, 54.8, 70.0])
+@pytest.mark.parametrize("km", [0.5, 2.0, 30.0, 250.0, 1000.0])
+def test_the_box_holds_the_whole_circle(lat, km):
+    """Every point on the circle (as haversine_km measures it) lies in catalog.geometry.bbox: the box is the
+    SQL and index prefilter of every nearby query, a point outside it is never found."""
+    min_lat, max_lat, min_lon, max_lon = bbox(lat, 19.0, km)
+    for bearing in range(0, 360, 3):
+        p_lat, p_lon = _destination(lat, 19.0, km * 0.999999, bearing)
+        assert haversine_km(lat, 19.0, p_lat, p_lon) <= km
+        assert min_lat <= p_lat <= max_lat and min_lon <= p_lon <= max_lon, (bearing, p_lat, p_lon)
