@@ -360,6 +360,10 @@ def _compute(session: Session, settings: Settings, query: SearchQuery, state: Ha
 
 # --- the answer ----------------------------------------------------------------------------------------
 
+def _inside(view: View, lat: float, lon: float) -> bool:
+    return view.south <= lat <= view.north and view.west <= lon <= view.east
+
+
 def viewport(session: Session, settings: Settings, query: SearchQuery, view: View, state: Hashable,
              translate: Callable[[str], str] = str) -> dict[str, Any]:
     """What the map draws for `view`: clusters, pins, and the query's total and bounds (JSON-ready).
@@ -389,7 +393,10 @@ def viewport(session: Session, settings: Settings, query: SearchQuery, view: Vie
         "zoom": view.zoom, "street_zoom": STREET_ZOOM,
         "bbox": [round(max(west, -180.0), 5), round(max(south, -90.0), 5), round(min(east, 180.0), 5),
                  round(min(north, 90.0), 5)],
-        "total": info.total, "in_view": sum(c["count"] for c in clusters) + len(rows),
+        # in_view: what lies in the asked viewport itself (the answer covers whole tiles around it).
+        "total": info.total,
+        "in_view": sum(c["count"] for c in clusters if _inside(view, c["lat"], c["lon"]))
+        + sum(1 for r in rows if _inside(view, r[0], r[1])),
         "bounds": list(info.bounds) if info.bounds else None,
         "clusters": clusters, "markers": rows,
         "note": translate(info.note) if info.note else None, "backend": info.backend,

@@ -9,6 +9,9 @@ import json
 import re
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from catalog import db
 from catalog.models import Institution
@@ -110,6 +113,19 @@ def test_garbage_viewports_are_a_clear_400(client, query):
     assert response.status_code == 400 and response.mimetype == "application/json"
     error = response.get_json()["error"]
     assert error["code"] in {"invalid_bbox", "invalid_zoom", "bbox_too_large"} and error["message"]
+
+
+@examples(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bbox=st.one_of(st.text(max_size=40), st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=4,
+                                                     max_size=4).map(lambda v: ",".join(map(str, v)))),
+       zoom=st.one_of(st.text(max_size=4), st.integers(-5, 30).map(str)))
+def test_any_viewport_is_an_answer_or_a_400(client, ids, bbox, zoom):
+    response = client.get("/mapa/dane.json", query_string={"bbox": bbox, "zoom": zoom})
+    assert response.status_code in (200, 400), (bbox, zoom)
+    body = response.get_json()
+    assert ("error" in body) == (response.status_code == 400)
+    if response.status_code == 200:
+        assert body["in_view"] <= body["total"] == 8
 
 
 def test_hostile_filter_values_are_harmless(client, ids):
