@@ -8,6 +8,7 @@ vocabulary (folded inflected form -> folded lemma) brings it to the right lemma 
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -24,7 +25,20 @@ STOPWORDS = frozenset({
 })
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
-_local = threading.local()
+
+# One analyser per process, not per thread: each holds the whole dictionary (~44 MB; 8 threads of one
+# web worker held ~150 MB). The C++ object is not documented as thread-safe, so every call into it
+# holds this lock (lemmas and generated forms are cached above it, so the lock is rarely contended).
+_analyser: morfeusz2.Morfeusz | None = None
+_analyser_lock = threading.Lock()
+
+
+def _fresh_lock_after_fork() -> None:
+    global _analyser_lock
+    _analyser_lock = threading.Lock()   # a lock held by another thread at fork() time would never open
+
+
+os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 # Index terms fold exactly as the rest of the project does ('Łódź' -> 'lodz'): catalog.text is the one folding.
@@ -37,11 +51,22 @@ def words(text: str | None) -> list[str]:
 
 
 def _morfeusz() -> morfeusz2.Morfeusz:
-    # One analyser per thread: the C++ object is not documented as thread-safe.
-    analyser = getattr(_local, "morfeusz", None)
-    if analyser is None:
-        analyser = _local.morfeusz = morfeusz2.Morfeusz(expand_tags=False)
-    return analyser
+    """The process's one morfeusz2 analyser (created on first use); calls into it hold `_analyser_lock`
+    (`_analyse`, `_generate`)."""
+    global _analyser
+    if _analyser is None:
+        _analyser = morfeusz2.Morfeusz(expand_tags=False)
+    return _analyser
+
+
+def _analyse(word: str) -> list:
+    with _analyser_lock:
+        return _morfeusz().analyse(word)
+
+
+def _generate(lemma: str) -> list:
+    with _analyser_lock:
+        return _morfeusz().generate(lemma)
 
 
 def _clean_lemma(lemma: str) -> str:
@@ -55,7 +80,7 @@ def lemmas(word: str) -> tuple[str, ...]:
     if not word or word.isdigit():
         return ()
     out: list[str] = []
-    for start, _end, (_form, lemma, tag, *_rest) in _morfeusz().analyse(word):
+    for start, _end, (_form, lemma, tag, *_rest) in _analyse(word):
         if start != 0 or tag == "ign":   # later segments are agglutinates ("-em", "-ś"), not the word
             continue
         lemma = _clean_lemma(lemma)
@@ -98,7 +123,7 @@ def acronym(name: str | None) -> str | None:
 @lru_cache(maxsize=100_000)
 def _generated_forms(lemma: str) -> tuple[str, ...]:
     try:
-        return tuple({form for form, *_rest in _morfeusz().generate(lemma)})
+        return tuple({form for form, *_rest in _generate(lemma)})
     except RuntimeError:   # morfeusz raises for lemmas it cannot generate from
         return ()
 
