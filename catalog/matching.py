@@ -19,13 +19,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from catalog.geometry import bbox, haversine_km
@@ -94,7 +94,12 @@ def normalise_name(name: str | None) -> str:
 
 
 def _place_stems(*localities: str | None) -> set[str]:
-    return {w[:4] for loc in localities for w in fold_spaces(loc).replace("-", " ").split() if len(w) >= 3}
+    return {stem for loc in localities for stem in _stems(loc)}
+
+
+@lru_cache(maxsize=65536)
+def _stems(locality: str | None) -> frozenset[str]:
+    return frozenset(w[:4] for w in fold_spaces(locality).replace("-", " ").split() if len(w) >= 3)
 
 
 def without_place(normalised: str) -> str:
@@ -198,9 +203,10 @@ def compatible_types(code: str | None) -> set[str]:
 
 # -- scoring ------------------------------------------------------------------------------------------
 
-def name_score(a: _Side, b: _Side, unique_in_place: bool) -> dict[str, Any]:
-    """The explainable name comparison: whole-name and distinctive-words similarity; score = the lower."""
-    na, nb = normalise_name(a.name), normalise_name(b.name)
+def name_score(a: _Side, b: _Side, unique_in_place: bool, normalised: tuple[str, str] | None = None) -> dict[str, Any]:
+    """The explainable name comparison: whole-name and distinctive-words similarity; score = the lower.
+    normalised: both normalise_name() results when the caller has them already."""
+    na, nb = normalised or (normalise_name(a.name), normalise_name(b.name))
     localities = (a.locality, b.locality)
     da, db = distinctive_words(na, localities), distinctive_words(nb, localities)
     full = fuzz.token_set_ratio(without_place(na), without_place(nb))
@@ -222,94 +228,179 @@ def name_score(a: _Side, b: _Side, unique_in_place: bool) -> dict[str, Any]:
     }
 
 
-# -- candidates ---------------------------------------------------------------------------------------
+# -- candidates: blocking keys computed once per run -------------------------------------------------
 
-def _candidates(session: Session, item: SourceItem, side: _Side, types: set[str]) -> list[Institution]:
-    near = [Institution.postal_code == side.postal_code] if side.postal_code else []
-    if side.locality:
-        # lower() on both sides: SQLite folds ASCII only, so "Łapy" must meet the same folding.
-        near.append(func.lower(Institution.locality) == func.lower(side.locality))
-    if side.point:
-        min_lat, max_lat, min_lon, max_lon = bbox(*side.point, MAX_DISTANCE_KM + POSTCODE_SLACK_KM)
-        near.append(and_(Institution.lat.between(min_lat, max_lat), Institution.lon.between(min_lon, max_lon)))
-    if not near:
-        return []
-    # Demo placeholders are never merge targets: they are deleted once real data arrive.
-    query = select(Institution).where(Institution.type.in_(sorted(types)), or_(*near),
-                                      Institution.is_demo == False)
-    return _not_from_source(session, list(session.exec(query).all()), item.source)
+GRID_DEGREES = 0.02    # point cells (~2.2 km × 1.4 km): the "point" agreement needs <= 1 km
+POINT_AGREES_KM = 1.0
 
 
-def _not_from_source(session: Session, institutions: list[Institution], source: str) -> list[Institution]:
-    """Keep institutions with records from other sources only. One with a record from this source is another
-    unit of it; one with no record at all is being created by this very run (merge inserts records after
-    matching), so it is a unit of this source too."""
-    if not institutions:
-        return []
-    ids = [i.id for i in institutions]
-    sources: dict[int, set[str]] = {}
-    for inst_id, src in session.exec(
-        select(SourceRecord.institution_id, SourceRecord.source).where(SourceRecord.institution_id.in_(ids))
-    ).all():
-        sources.setdefault(inst_id, set()).add(src)
-    return [i for i in institutions if sources.get(i.id) and source not in sources[i.id]]
+@dataclass
+class _Entry:
+    """One possible merge target, read once per run: its side, its normalised name and its sources."""
+    id: int
+    side: _Side
+    lat: float | None           # the institution's own columns (the candidate box is on them)
+    lon: float | None
+    sources: frozenset[str]
+    _normalised: str | None = None
+
+    @property
+    def normalised(self) -> str:
+        """normalise_name of its name, computed when the unit first is a candidate."""
+        if self._normalised is None:
+            self._normalised = normalise_name(self.side.name)
+        return self._normalised
 
 
-def _by_identifier(session: Session, item: SourceItem, side: _Side, types: set[str]) -> Match | None:
-    for ident in IDENTIFIERS:
-        value = re.sub(r"\D", "", str(item.fields.get(ident) or ""))
-        if not value:
-            continue
-        column = getattr(Institution, ident)
-        found = _not_from_source(session, list(session.exec(
-            select(Institution).where(column == value, Institution.type.in_(sorted(types)),
-                                      Institution.is_demo == False)
-        ).all()), item.source)
-        for inst in found:
-            other = _Side.of_institution(inst)
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES)
+
+
+class Matcher:
+    """find_match for a whole run: the catalog's possible merge targets (real institutions with a source
+    record) are read once, with their blocking keys — postal code, folded locality, a grid cell of the
+    point, each identifier — in dicts. A look-up then compares only the units that share a key with the
+    new record, instead of every unit of a place, and counts the same-type peers of a place in one pass.
+
+    A snapshot: build it after the writes that should count (catalog.merge builds one per run, before
+    any of the run's new records is inserted, which is also what find_match sees)."""
+
+    def __init__(self, session: Session) -> None:
+        sources: dict[int, set[str]] = {}
+        for inst_id, src in session.exec(select(SourceRecord.institution_id, SourceRecord.source)).all():
+            sources.setdefault(inst_id, set()).add(src)
+        # (type, key) -> units: a record of one type never meets the others
+        self.by_postal: dict[tuple[str, str], list[_Entry]] = {}
+        self.by_locality: dict[tuple[str, str], list[_Entry]] = {}
+        self.by_cell: dict[tuple[str, int, int], list[_Entry]] = {}
+        self.by_identifier: dict[tuple[str, str], list[_Entry]] = {}
+        columns = (Institution.id, Institution.name, Institution.type, Institution.postal_code,
+                   Institution.locality, Institution.woj_teryt, Institution.gmina_id6, Institution.lat,
+                   Institution.lon, Institution.nip, Institution.krs, Institution.regon)
+        rows = session.exec(select(*columns).where(Institution.is_demo == False).order_by(Institution.id)).all()
+        for (inst_id, name, type_, postal, locality, woj, gmina, lat, lon, *idents) in rows:
+            if not sources.get(inst_id):
+                continue   # no record at all: being created by this very run (see _not_from_source)
+            point, basis = _point(lat, lon, postal)
+            side = _Side(name, type_, postal, locality, woj, gmina, point, basis)
+            entry = _Entry(inst_id, side, lat, lon, frozenset(sources[inst_id]))
+            if postal:
+                self.by_postal.setdefault((type_, postal), []).append(entry)
+            if locality:
+                self.by_locality.setdefault((type_, fold_spaces(locality)), []).append(entry)
+            if lat is not None and lon is not None:
+                self.by_cell.setdefault((type_, *_cell(float(lat), float(lon))), []).append(entry)
+            for ident, value in zip(IDENTIFIERS, idents, strict=True):
+                if value:
+                    self.by_identifier.setdefault((ident, value), []).append(entry)
+
+    def find(self, item: SourceItem) -> Match | None:
+        """The existing institution this new source record describes, or None (see the module doc)."""
+        side = _Side.of_item(item)
+        types = compatible_types(side.type)
+        if not side.name or not types or side.type == InstitutionType.OTHER.value:
+            return None
+        return self._by_identifier(item, side, types) or self._by_name(item, side, types)
+
+    def _eligible(self, entry: _Entry, types: set[str], source: str) -> bool:
+        return entry.side.type in types and source not in entry.sources
+
+    def _by_identifier(self, item: SourceItem, side: _Side, types: set[str]) -> Match | None:
+        for ident in IDENTIFIERS:
+            value = re.sub(r"\D", "", str(item.fields.get(ident) or ""))
+            if not value:
+                continue
+            for entry in self.by_identifier.get((ident, value), ()):
+                if not self._eligible(entry, types, item.source):
+                    continue
+                other = entry.side
+                conflict, facts = place_conflict(side, other)
+                if conflict:
+                    continue
+                return Match(entry.id, "identifier", 100.0, {
+                    "identifier": ident, "value": value, "names": [side.name, other.name],
+                    "types": [side.type, other.type], "postal_code": [side.postal_code, other.postal_code],
+                    "locality": [side.locality, other.locality], **facts,
+                })
+        return None
+
+    def candidates(self, item: SourceItem, side: _Side, types: set[str]) -> list[tuple[_Entry, list[str]]]:
+        """The units that share a blocking key with the record and agree with it on a place fact (postal
+        code, locality, a point within 1 km), each with what agrees. Equal to comparing the record with every
+        unit near it (same postal code or locality, or a point within the 15 km box) and keeping those
+        same_place accepts: a unit that agrees on no place fact is never a candidate."""
+        near: dict[int, _Entry] = {}
+        locality = fold_spaces(side.locality) if side.locality else None
+        cells: list[tuple[int, int]] = []
+        if side.point and side.basis == "coordinates":
+            min_lat, max_lat, min_lon, max_lon = bbox(*side.point, POINT_AGREES_KM)
+            (lo_lat, lo_lon), (hi_lat, hi_lon) = _cell(min_lat, min_lon), _cell(max_lat, max_lon)
+            cells = [(a, b) for a in range(lo_lat, hi_lat + 1) for b in range(lo_lon, hi_lon + 1)]
+        for type_ in types:
+            if side.postal_code:
+                near.update((e.id, e) for e in self.by_postal.get((type_, side.postal_code), ()))
+            if locality:
+                near.update((e.id, e) for e in self.by_locality.get((type_, locality), ()))
+            for cell in cells:
+                near.update((e.id, e) for e in self.by_cell.get((type_, *cell), ()))
+        box = bbox(*side.point, MAX_DISTANCE_KM + POSTCODE_SLACK_KM) if side.point else None
+        out = []
+        for inst_id in sorted(near):
+            entry = near[inst_id]
+            if not self._eligible(entry, types, item.source) or not _near(side, entry, box):
+                continue
+            agree = same_place(side, entry.side)
+            if agree:
+                out.append((entry, agree))
+        return out
+
+    def _by_name(self, item: SourceItem, side: _Side, types: set[str]) -> Match | None:
+        candidates = self.candidates(item, side, types)
+        peers: dict[str, int] = {}
+        for entry, _agree in candidates:
+            peers[entry.side.type] = peers.get(entry.side.type, 0) + 1
+        normalised = normalise_name(side.name)
+        scored = []
+        for entry, agree in candidates:
+            other = entry.side
             conflict, facts = place_conflict(side, other)
             if conflict:
                 continue
-            return Match(inst.id, "identifier", 100.0, {
-                "identifier": ident, "value": value, "names": [side.name, inst.name],
-                "types": [side.type, inst.type], "postal_code": [side.postal_code, inst.postal_code],
-                "locality": [side.locality, inst.locality], **facts,
-            })
-    return None
+            names = name_score(side, other, unique_in_place=peers[other.type] == 1,
+                               normalised=(normalised, entry.normalised))
+            scored.append((names["score"], entry, names, agree, facts))
+        scored.sort(key=lambda s: -s[0])
+        if not scored or scored[0][0] < FUZZY_THRESHOLD:
+            return None
+        best_score, entry, names, agree, facts = scored[0]
+        runner_up = scored[1][0] if len(scored) > 1 else None
+        if runner_up is not None and runner_up >= FUZZY_THRESHOLD and best_score - runner_up < 3:
+            return None   # two near-equal candidates: refuse to guess
+        other = entry.side
+        exact = names["normalised"][0] == names["normalised"][1]
+        method = "name-place" if exact and {"postal_code", "locality"} & set(agree) else "fuzzy"
+        return Match(entry.id, method, float(best_score), {
+            "names": [side.name, other.name], "types": [side.type, other.type], **names,
+            "place_agrees_on": agree, "postal_code": [side.postal_code, other.postal_code],
+            "locality": [side.locality, other.locality], "threshold": FUZZY_THRESHOLD,
+            "candidates": len(scored), "runner_up_score": runner_up, **facts,
+        })
 
 
-def find_match(session: Session, item: SourceItem) -> Match | None:
-    """The existing institution this new source record describes, or None (see the module doc)."""
-    side = _Side.of_item(item)
-    types = compatible_types(side.type)
-    if not side.name or not types or side.type == InstitutionType.OTHER.value:
-        return None
-    match = _by_identifier(session, item, side, types)
-    if match:
-        return match
-    scored = []
-    candidates = _candidates(session, item, side, types)
-    for inst in candidates:
-        other = _Side.of_institution(inst)
-        conflict, facts = place_conflict(side, other)
-        agree = same_place(side, other)
-        if conflict or not agree:
-            continue
-        peers = sum(1 for c in candidates if c.type == inst.type and same_place(side, _Side.of_institution(c)))
-        names = name_score(side, other, unique_in_place=peers == 1)
-        scored.append((names["score"], inst, names, agree, facts))
-    scored.sort(key=lambda s: -s[0])
-    if not scored or scored[0][0] < FUZZY_THRESHOLD:
-        return None
-    best_score, inst, names, agree, facts = scored[0]
-    runner_up = scored[1][0] if len(scored) > 1 else None
-    if runner_up is not None and runner_up >= FUZZY_THRESHOLD and best_score - runner_up < 3:
-        return None   # two near-equal candidates: refuse to guess
-    exact = names["normalised"][0] == names["normalised"][1]
-    method = "name-place" if exact and {"postal_code", "locality"} & set(agree) else "fuzzy"
-    return Match(inst.id, method, float(best_score), {
-        "names": [side.name, inst.name], "types": [side.type, inst.type], **names,
-        "place_agrees_on": agree, "postal_code": [side.postal_code, inst.postal_code],
-        "locality": [side.locality, inst.locality], "threshold": FUZZY_THRESHOLD,
-        "candidates": len(scored), "runner_up_score": runner_up, **facts,
-    })
+def _near(side: _Side, entry: _Entry, box: tuple[float, float, float, float] | None) -> bool:
+    """The candidate rule: the same postal code, the same locality (case-folded), or the unit's own point
+    within the 15 km box around the record's point."""
+    other = entry.side
+    if side.postal_code and side.postal_code == other.postal_code:
+        return True
+    if side.locality and other.locality and side.locality.lower() == other.locality.lower():
+        return True
+    if box is None or entry.lat is None or entry.lon is None:
+        return False
+    return box[0] <= entry.lat <= box[1] and box[2] <= entry.lon <= box[3]
+
+
+def find_match(session: Session, item: SourceItem, matcher: Matcher | None = None) -> Match | None:
+    """The existing institution this new source record describes, or None (see the module doc).
+    matcher: the run's Matcher (built once for many look-ups); without one, the catalog is read now."""
+    return (matcher or Matcher(session)).find(item)

@@ -300,7 +300,8 @@ def _apply_new(ctx: _Context, items: list[SourceItem]) -> list[tuple[str, int]]:
     # matching altogether when no other real source has records yet (e.g. a first RJPS ingest).
     others = session.exec(select(SourceRecord.id).where(
         SourceRecord.source.not_in([ctx.source, "demo"])).limit(1)).first() is not None
-    matches = [_find_match(session, item) if others else None for item in items]
+    matcher = matching.Matcher(session) if others else None   # blocking keys read once for the run
+    matches = [matcher.find(item) if matcher else None for item in items]
     for item, match in zip(items, matches, strict=True):
         if match is None:
             values = {name: decode(name, text) for name in INSTITUTION_DATA_FIELDS
@@ -359,10 +360,6 @@ def _provenance_rows(item: SourceItem, institution_id: int, run: ScrapeRun, now:
          "run_id": run.id}
         for name in INSTITUTION_DATA_FIELDS if (value := encode(item.fields.get(name))) is not None
     ]
-
-
-def _find_match(session: Session, item: SourceItem):
-    return matching.find_match(session, item)
 
 
 def _write_provenance(ctx: _Context, institution: Institution, item: SourceItem) -> set[str]:
