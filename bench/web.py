@@ -47,7 +47,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -73,6 +73,7 @@ from tests.browser import CHROMIUM, CHROMIUM_ARGS, tile_server
 SCENARIOS = ("detail", "home_place", "api_search")
 START_TIMEOUT_S = 120
 REQUEST_TIMEOUT_S = 60
+THROUGHPUT_TURNS = 3        # mixed traffic at 16 clients, each server in turn
 SERVER_THREADS = 8          # `wsparcie serve --threads` default: threads per worker process
 PRECISIONS = ["source"] * 5 + ["address"] * 3 + ["postcode", "locality"]
 # Shares of the types besides bench/search.py's OTHER_TYPES: first-contact offices are about 15 % of a catalog.
@@ -299,40 +300,48 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(data_dir: Path, workers: int, tile_url: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`wsparcie serve` as a subprocess in its own session, until it answers /zdrowie; stopped after."""
+def server(data_dir: Path, workers: int, tile_url: str, wait: bool = True
+           ) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`wsparcie serve` as a subprocess in its own session (answering /zdrowie unless wait=False: then call
+    wait_ready); stopped after the block."""
     port = free_port()
     env = {**os.environ, "WSPARCIE_DATA_DIR": str(data_dir), "WSPARCIE_OFFLINE": "1", "SECRET_KEY": "bench",
            "TILE_URL": tile_url}
     env.pop("DATABASE_URL", None)
     env.pop("INDEX_DIR", None)
-    log = data_dir / f"serve-{port}.log"
-    with log.open("wb") as out:
+    with (data_dir / f"serve-{port}.log").open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "serve", "--port", str(port),
                                  "--workers", str(workers)], cwd=REPO, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit("server exited: " + log.read_text(errors="replace")[-3000:])
-            try:
-                if httpx.get(base + "/zdrowie", timeout=5).status_code < 600:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("server did not start: " + log.read_text(errors="replace")[-3000:])
-            time.sleep(0.2)
+        if wait:
+            wait_ready(base, proc, data_dir)
         yield base, proc
     finally:
-        proc.send_signal(signal.SIGINT)     # gunicorn's quick shutdown: the measuring is over
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)     # gunicorn's quick shutdown: the measuring is over
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)     # the session this function started, by its id
             proc.wait(timeout=10)
+
+
+def wait_ready(base: str, proc: subprocess.Popen, data_dir: Path) -> None:
+    log = data_dir / f"serve-{httpx.URL(base).port}.log"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit("server exited: " + log.read_text(errors="replace")[-3000:])
+        try:
+            if httpx.get(base + "/zdrowie", timeout=5).status_code < 600:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("server did not start: " + log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
 
 
 def warm(base: str, traffic: Traffic, workers: int) -> None:
@@ -341,7 +350,7 @@ def warm(base: str, traffic: Traffic, workers: int) -> None:
     is left cold. The first minutes after a restart are not measured here."""
     clients = workers * SERVER_THREADS
     for scenario in SCENARIOS:
-        load(base, traffic.urls(scenario, 2 * clients), clients)
+        load(base, traffic.urls(scenario, clients), clients)
 
 
 def process_tree(pid: int) -> list[int]:
@@ -431,8 +440,16 @@ def map_first_view(base: str, tile_prefix: str, throttle: float = 1.0) -> dict:
                         for u, b in largest]}
 
 
+_T0 = time.perf_counter()
+
+
+def say(text: str) -> None:
+    """A progress line with the seconds since start (the last line of output is the JSON)."""
+    print(f"[{time.perf_counter() - _T0:6.1f} s] {text}", flush=True)
+
+
 def map_figures(key: str, view: dict) -> dict:
-    print(f"{key}: {view}", flush=True)
+    say(f"{key}: {view}")
     out = {f"{key}_error": int(view["drawn_by"] == "data-map-state=error"),f"{key}_draw_ms": view["draw_ms"], f"{key}_transfer_bytes": view["transfer_bytes"]}
     if key == "map_cold":
         out.update({"map_transfer_bytes": view["transfer_bytes"], "map_requests": view["requests"],
@@ -458,47 +475,64 @@ def run(args: argparse.Namespace) -> dict:
         os.environ.pop("INDEX_DIR", None)
         built = build(args.n, args.seed)
         figures.update(built["figures"])
-        print(f"catalog: {args.n} institutions, insert {figures['insert_s']} s, index {figures['index_build_s']} s")
+        say(f"catalog: {args.n} institutions, insert {figures['insert_s']} s, index {figures['index_build_s']} s")
         traffic = Traffic(built["ids"], rng)
-        throughput: dict[str, float] = {}
         tile_prefix = tile_url.split("{")[0]
-        for workers in sorted(args.workers):
-            with server(data_dir, workers, tile_url) as (base, proc):
-                warm(base, traffic, workers)
-                if workers == main_workers and not args.no_browser:   # first: this server's map cache is cold
-                    figures.update(map_figures("map_cold", map_first_view(base, tile_prefix)))
-                    warm_view = map_figures("map_warm", map_first_view(base, tile_prefix))
-                    figures.update({k: v for k, v in warm_view.items() if k in ("map_warm_draw_ms", "map_warm_error")})
-                if workers == main_workers:
-                    for clients in args.clients:
-                        for scenario in SCENARIOS:
-                            result = load(base, traffic.urls(scenario, args.requests), clients)
-                            errors += result["errors"]
-                            print(f"[{workers}w] {scenario:<10} {clients:>2} clients: {result}", flush=True)
-                            suffix = "" if clients == args.clients[0] else f"_c{clients}"
-                            figures[f"{scenario}_p50_ms{suffix}"] = result["p50_ms"]
-                            figures[f"{scenario}_p95_ms{suffix}"] = result["p95_ms"]
-                            figures[f"{scenario}_rps{suffix}"] = result["rps"]
-                            figures[f"{scenario}_errors{suffix}"] = result["errors"]
-                mixed = load(base, traffic.urls("mixed", args.requests * 2), args.clients[-1])
-                errors += mixed["errors"]
-                throughput[str(workers)] = mixed["rps"]
-                print(f"[{workers}w] mixed      {args.clients[-1]:>2} clients: {mixed}", flush=True)
-                if workers == main_workers:
-                    figures.update({"throughput_rps": mixed["rps"], "mixed_p95_ms": mixed["p95_ms"],
-                                    "mixed_errors": mixed["errors"]})
-                    burst = load(base, traffic.urls("mixed", max(args.requests * 2, args.burst * 3)), args.burst)
-                    errors += burst["errors"]
-                    print(f"[{workers}w] mixed      {args.burst:>2} clients: {burst}", flush=True)
-                    figures.update({"burst_rps": burst["rps"], "burst_p50_ms": burst["p50_ms"],
-                                    "burst_p95_ms": burst["p95_ms"], "burst_errors": burst["errors"],
-                                    "burst_error_kinds": burst["error_kinds"]})
-                    figures.update(memory_mb(proc.pid))
-        figures["throughput_rps_by_workers"] = throughput
-        if not args.no_browser and args.throttle > 1:
-            with server(data_dir, main_workers, tile_url) as (base, _proc):   # fresh again: a cold map cache
-                warm(base, traffic, main_workers)
-                figures.update(map_figures("map_cold_throttled", map_first_view(base, tile_prefix, args.throttle)))
+        with ExitStack() as stack:
+            # All servers start together (each start takes seconds); the spare one stays untouched until the
+            # throttled map run, so its map caches are cold then.
+            servers = {w: stack.enter_context(server(data_dir, w, tile_url, wait=False)) for w in sorted(args.workers)}
+            spare = None
+            if not args.no_browser and args.throttle > 1:
+                spare = stack.enter_context(server(data_dir, main_workers, tile_url, wait=False))
+            everyone = [*servers.values(), *([spare] if spare else [])]
+            # On the way out all stop at once (each then waits for its own): gunicorn takes seconds to stop.
+            stack.callback(lambda: [p.send_signal(signal.SIGINT) for _b, p in everyone if p.poll() is None])
+            for b, p in everyone:
+                wait_ready(b, p, data_dir)
+            say(f"servers up: {', '.join(f'{w} worker(s) at {b}' for w, (b, _p) in servers.items())}")
+            base, proc = servers[main_workers]
+            for w, (b, _p) in servers.items():
+                warm(b, traffic, w)
+            say("warmed")
+            if not args.no_browser:        # first on this server: its map caches are cold
+                figures.update(map_figures("map_cold", map_first_view(base, tile_prefix)))
+                warm_view = map_figures("map_warm", map_first_view(base, tile_prefix))
+                figures.update({k: v for k, v in warm_view.items() if k in ("map_warm_draw_ms", "map_warm_error")})
+            for clients in args.clients:
+                for scenario in SCENARIOS:
+                    result = load(base, traffic.urls(scenario, args.requests), clients)
+                    errors += result["errors"]
+                    say(f"[{main_workers}w] {scenario:<10} {clients:>2} clients: {result}")
+                    suffix = "" if clients == args.clients[0] else f"_c{clients}"
+                    figures[f"{scenario}_p50_ms{suffix}"] = result["p50_ms"]
+                    figures[f"{scenario}_p95_ms{suffix}"] = result["p95_ms"]
+                    figures[f"{scenario}_rps{suffix}"] = result["rps"]
+                    figures[f"{scenario}_errors{suffix}"] = result["errors"]
+            # Throughput per worker count: the servers take turns (a, b, a, b), so a change in the machine's
+            # load hits each alike; the median of the turns.
+            turns: dict[int, list[dict]] = {w: [] for w in servers}
+            for _turn in range(THROUGHPUT_TURNS):
+                for w, (b, _p) in servers.items():
+                    mixed = load(b, traffic.urls("mixed", max(8, args.requests // 2)), args.clients[-1])
+                    errors += mixed["errors"]
+                    turns[w].append(mixed)
+                    say(f"[{w}w] mixed      {args.clients[-1]:>2} clients: {mixed}")
+            figures["throughput_rps_by_workers"] = {
+                str(w): round(statistics.median(t["rps"] for t in ts), 1) for w, ts in turns.items()}
+            figures.update({"throughput_rps": figures["throughput_rps_by_workers"][str(main_workers)],
+                            "mixed_p95_ms": round(statistics.median(t["p95_ms"] for t in turns[main_workers]), 1),
+                            "mixed_errors": sum(t["errors"] for ts in turns.values() for t in ts)})
+            burst = load(base, traffic.urls("mixed", max(args.requests * 2, args.burst * 3)), args.burst)
+            errors += burst["errors"]
+            say(f"[{main_workers}w] mixed      {args.burst:>2} clients: {burst}")
+            figures.update({"burst_rps": burst["rps"], "burst_p50_ms": burst["p50_ms"],
+                            "burst_p95_ms": burst["p95_ms"], "burst_errors": burst["errors"],
+                            "burst_error_kinds": burst["error_kinds"]})
+            figures.update(memory_mb(proc.pid))
+            if spare:
+                warm(spare[0], traffic, main_workers)
+                figures.update(map_figures("map_cold_throttled", map_first_view(spare[0], tile_prefix, args.throttle)))
     errors += sum(v for k, v in figures.items() if k.startswith("map_") and k.endswith("_error"))
     figures["errors"] = errors
     figures["load_avg_end"] = os.getloadavg()[0]
