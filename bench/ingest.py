@@ -5,6 +5,8 @@
 The server answers the real RJPS paths with the real fragment markup (data/registries/samples/rjps)
 filled with obviously synthetic content: "Ośrodek Pomocy Społecznej (syntetyczny) nr 17",
 example.invalid e-mail/www, no phone numbers. Politeness delay off; a temp data dir and SQLite DB.
+Also measures the RJPS parser alone (`parse_units_per_s`: scrapers.rjps.parse_fragment + unit_to_item over
+the same N fragments, no HTTP, no database; median of 3 passes).
 Prints figures and ends with one JSON line.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ sys.path.insert(0, str(REPO))
 import itertools
 
 from catalog import settings as settings_mod
-from scrapers.rjps import FRAGMENT_PATH, LISTING_PATH
+from scrapers.rjps import FRAGMENT_PATH, LISTING_PATH, parse_fragment, unit_to_item
 
 REAL_FRAGMENT = REPO / "data" / "registries" / "samples" / "rjps" / "pobierzDaneJednostki_3499_list_fragment.html"
 LABELS = ("Ośrodek pomocy społecznej", "Centrum usług społecznych", "Powiatowe centrum pomocy rodzinie",
@@ -107,6 +109,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
+def parse_rate(fragments: dict[str, bytes]) -> float:
+    """Units parsed per second by the adapter's parser alone (the text the HTTP client hands it)."""
+    texts = [body.decode("utf-8") for body in fragments.values()]
+    passes = []
+    for _ in range(3):
+        started = time.perf_counter()
+        units = 0
+        for text in texts:
+            for unit in parse_fragment(text):
+                unit_to_item(unit, None, None)
+                units += 1
+        passes.append(units / (time.perf_counter() - started))
+    return round(statistics.median(passes), 1)
+
+
 def run_once(settings) -> dict:
     from orchestration.pipeline import scrape
 
@@ -138,6 +155,8 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
 
     listing, fragments = make_source(ARGS.n)
+    parse_units_per_s = parse_rate(fragments)
+    print(f"RJPS parser alone: {parse_units_per_s} units/s")
     server = serve(listing, fragments)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         os.environ.update({
@@ -160,7 +179,8 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:.1f} MB; {captures} capture files")
     first = runs[0]
-    result = {"n": ARGS.n, "runs": len(runs), "units_per_s": first["units_per_s"], "total_s": first["total_s"],
+    result = {"n": ARGS.n, "runs": len(runs), "parse_units_per_s": parse_units_per_s,
+              "units_per_s": first["units_per_s"], "total_s": first["total_s"],
               "fetch_parse_s": first["fetch_parse_s"], "merge_s": first["merge_s"],
               "unit_ms_median": first["unit_ms_median"], "unit_ms_p95": first["unit_ms_p95"],
               "status": first["status"], "peak_rss_mb": round(peak_mb, 1), "capture_files": captures}
