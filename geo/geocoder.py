@@ -80,7 +80,9 @@ class Geocoder:
         addr = _parsed(query)
         if addr.is_empty:
             return None
-        key = addr.key()
+        return self._geocode(addr, addr.key())
+
+    def _geocode(self, addr: ParsedAddress, key: str) -> GeoResult | None:
         best = self._cached(OFFLINE, key, lambda: self._offline(addr))
         if self._nominatim_wanted(addr, best):
             found = self._cached(NOMINATIM, key, lambda: self._ask_nominatim(addr))
@@ -90,22 +92,24 @@ class Geocoder:
 
     def geocode_many(self, queries: Iterable[ParsedAddress | str | None]) -> list[GeoResult | None]:
         """geocode() of each, with the cache read in batches (one SELECT per BATCH addresses)."""
-        addrs = self.prefetch(queries)
-        return [self.geocode(addr) for addr in addrs]
+        keyed = self._prefetch(queries)
+        return [None if query is None else self._geocode(addr, query) for addr, query in keyed]
 
     def prefetch(self, queries: Iterable[ParsedAddress | str | None]) -> list[ParsedAddress]:
         """Read the cached answers of these addresses in batches; returns them parsed (for geocode)."""
-        addrs = [_parsed(q) for q in queries]
+        return [addr for addr, _ in self._prefetch(queries)]
+
+    def _prefetch(self, queries: Iterable[ParsedAddress | str | None]) -> list[tuple[ParsedAddress, str | None]]:
+        keyed = [(addr, None if addr.is_empty else addr.key()) for addr in map(_parsed, queries)]
         keys: dict[str, None] = {}
-        for addr in addrs:
-            if addr.is_empty:
+        for addr, query in keyed:
+            if query is None:
                 continue
-            query = addr.key()
             keys[f"{OFFLINE}|{query}"] = None
             if self.uses_nominatim and (addr.street or addr.building):
                 keys[f"{NOMINATIM}|{query}"] = None
         self._load([k for k in keys if k not in self._memory and k not in self._absent])
-        return addrs
+        return keyed
 
     def flush(self) -> None:
         """Write the buffered answers now (one INSERT per BATCH rows)."""
