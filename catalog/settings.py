@@ -46,6 +46,9 @@ class Settings:
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
     secret_key: str = ""
+    # A file holding the secret key (SECRET_KEY_FILE): how several nodes share one without putting it in
+    # their environment (a mounted secret). SECRET_KEY wins when both are set.
+    secret_key_file: Path | None = None
     # Input limits (scrapers.http): bytes on the wire, bytes after gzip/deflate decoding, wall-clock
     # seconds for one request including its retries, the longest Retry-After pause we honour.
     http_max_response_bytes: int = 32 * 1024 * 1024
@@ -59,6 +62,9 @@ class Settings:
     run_deadlines: dict[str, float] = field(default_factory=dict)
     # Seconds a pipeline stage (geo, index) waits for another process running the same stage.
     stage_lock_wait: float = 600.0
+    # Seconds between a web node's checks that its search index is level with the shared catalog
+    # (index.follow; `wsparcie serve` only); 0 turns following off.
+    index_follow_interval: float = 10.0
 
     def base_url(self, source: str) -> str:
         return self.source_base_urls[source].rstrip("/")
@@ -126,6 +132,7 @@ def load() -> Settings:
         search_backend=os.environ.get("SEARCH_BACKEND", ""),
         tile_url=os.environ.get("TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
         secret_key=os.environ.get("SECRET_KEY", ""),
+        secret_key_file=Path(os.environ["SECRET_KEY_FILE"]) if os.environ.get("SECRET_KEY_FILE") else None,
         http_max_response_bytes=_int("HTTP_MAX_RESPONSE_BYTES", 32 * 1024 * 1024),
         http_max_decoded_bytes=_int("HTTP_MAX_DECODED_BYTES", 64 * 1024 * 1024),
         http_request_deadline=_float("HTTP_REQUEST_DEADLINE", 90.0),
@@ -134,4 +141,5 @@ def load() -> Settings:
         source_run_deadline=_float("SOURCE_RUN_DEADLINE", 4 * 3600.0),
         run_deadlines=run_deadlines,
         stage_lock_wait=_float("STAGE_LOCK_WAIT", 600.0),
+        index_follow_interval=_float("INDEX_FOLLOW_INTERVAL", 10.0),
     )

@@ -516,6 +516,19 @@ def _high_water(session: Session) -> datetime | None:
     return session.exec(select(func.max(Institution.updated_at))).one()
 
 
+def catalog_counts(session: Session, high_water: datetime | None) -> tuple[int, int]:
+    """(institutions in the catalog, those stamped since `high_water` minus CATCH_UP_OVERLAP): with the
+    high-water mark, the catalog's mark a generation records when it is brought level. Stamps only move
+    forward, so any insert, delete or change committed later, even by a slow transaction that stamped
+    its rows before the mark, moves one of the three (index.follow compares them)."""
+    count = session.exec(select(func.count()).select_from(Institution)).one()
+    if high_water is None:
+        return count, 0
+    window = session.exec(select(func.count()).select_from(Institution)
+                          .where(Institution.updated_at >= high_water - CATCH_UP_OVERLAP)).one()
+    return count, window
+
+
 def rebuild(settings: Settings, session: Session) -> int:
     """Build a new generation from the whole catalog and publish it atomically; returns its size."""
     backend = backend_name(settings)
@@ -524,6 +537,7 @@ def rebuild(settings: Settings, session: Session) -> int:
         generation = store.new_generation(settings.index_dir, backend)
         try:
             high_water = _high_water(session)   # read first: a row changed while we read is newer
+            count, window = catalog_counts(session, high_water)
             writer = _module(backend).Writer(generation, create=True)
             added, words = _add_documents(writer, _institutions(session))
             count = len(added)
@@ -532,7 +546,7 @@ def rebuild(settings: Settings, session: Session) -> int:
             _merge_fold_map(fold_map, analysis.fold_map_entries(words))
             store.write_fold_map(generation, fold_map)
             store.write_schema_version(generation, documents.SCHEMA_VERSION)
-            store.write_catalog_state(generation, store.CatalogState(added, high_water))
+            store.write_catalog_state(generation, store.CatalogState(added, high_water, set(), count, window))
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
@@ -589,6 +603,7 @@ def catch_up(settings: Settings, session: Session, also: Iterable[int] = ()) -> 
         if generation is None or state is None:
             return CatchUp(rebuilt=True)   # a rebuild ran meanwhile (or the index vanished): nothing to do
         high_water = _high_water(session)
+        mark = catalog_counts(session, high_water)   # before the reads below: what they cover at least
         catalog_ids = set(session.exec(select(Institution.id)).all())
         query = select(Institution.id)
         if state.high_water is not None:
@@ -597,15 +612,18 @@ def catch_up(settings: Settings, session: Session, also: Iterable[int] = ()) -> 
         wanted |= {int(i) for i in also}
         gone = (state.ids - catalog_ids) | (state.pending - catalog_ids)
         if not wanted and not gone and high_water == state.high_water:
+            if (state.catalog_count, state.window_count) != mark:
+                store.write_catalog_state(generation, store.CatalogState(state.ids, high_water, set(), *mark))
             return CatchUp()
-        added = _replace(settings, session, generation, state, wanted | gone, high_water)
+        added = _replace(settings, session, generation, state, wanted | gone, high_water, mark)
     return CatchUp(updated=len(added), removed=len(gone - added))
 
 
 def _replace(settings: Settings, session: Session, generation: Path, state: store.CatalogState | None,
-             ids: set[int], high_water: datetime | None) -> set[int]:
+             ids: set[int], high_water: datetime | None, mark: tuple[int, int] | None = None) -> set[int]:
     """Delete these ids' documents and add back those still in the catalog; record it in the state
-    (pending first, so a crash between the commit and the final state write is redone next time)."""
+    (pending first, so a crash between the commit and the final state write is redone next time).
+    `mark`: the catalog's counts when a catch-up read it (None after a partial update)."""
     if state is not None:
         store.write_catalog_state(generation, store.CatalogState(state.ids, state.high_water,
                                                                  state.pending | ids))
@@ -617,5 +635,6 @@ def _replace(settings: Settings, session: Session, generation: Path, state: stor
     if _merge_fold_map(fold_map, analysis.fold_map_entries(words)):
         store.write_fold_map(generation, fold_map)
     if state is not None:
-        store.write_catalog_state(generation, store.CatalogState((state.ids - ids) | added, high_water))
+        store.write_catalog_state(generation, store.CatalogState((state.ids - ids) | added, high_water, set(),
+                                                                 *(mark or (None, None))))
     return added

@@ -80,6 +80,24 @@ def publish(index_dir: Path, backend: str, generation: Path) -> None:
 
 
 @contextmanager
+def try_lock(index_dir: Path, backend: str, name: str) -> Iterator[bool]:
+    """A non-blocking exclusive flock on <backend dir>/.<name>.lock: yields True when this process holds
+    it, False when another one does (the caller then leaves the work to that one)."""
+    base = backend_dir(index_dir, backend)
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / f".{name}.lock", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+@contextmanager
 def write_lock(index_dir: Path, backend: str) -> Iterator[None]:
     """Serialise writers (rebuild and update) across processes."""
     base = backend_dir(index_dir, backend)
@@ -130,11 +148,18 @@ def read_schema_version(generation: Path) -> int:
 @dataclass
 class CatalogState:
     """What of the catalog a generation holds. `pending`: ids a writer was replacing when it wrote this
-    (a crash between its commit and the next write leaves them uncertain: the next catch-up redoes them)."""
+    (a crash between its commit and the next write leaves them uncertain: the next catch-up redoes them).
+
+    `catalog_count` and `window_count` are the catalog's mark when the generation was last brought level
+    (institutions in the catalog; those stamped since `high_water` minus the catch-up overlap): with
+    `high_water` they let a node tell in three indexed aggregates whether the shared catalog moved on
+    (index.follow). None in states written before marks were kept, or by a partial update."""
 
     ids: set[int] = field(default_factory=set)
     high_water: datetime | None = None
     pending: set[int] = field(default_factory=set)
+    catalog_count: int | None = None
+    window_count: int | None = None
 
 
 def _state_path(generation: Path) -> Path:
@@ -147,14 +172,20 @@ def read_catalog_state(generation: Path) -> CatalogState | None:
         raw = json.loads(_state_path(generation).read_text(encoding="utf-8"))
         mark = raw.get("high_water")
         return CatalogState(set(raw["ids"]), datetime.fromisoformat(mark) if mark else None,
-                            set(raw.get("pending", [])))
+                            set(raw.get("pending", [])), _optional_int(raw.get("catalog_count")),
+                            _optional_int(raw.get("window_count")))
     except (FileNotFoundError, KeyError, TypeError, ValueError):
         return None
 
 
+def _optional_int(value) -> int | None:
+    return None if value is None else int(value)
+
+
 def write_catalog_state(generation: Path, state: CatalogState) -> None:
     data = {"version": 1, "high_water": state.high_water.isoformat() if state.high_water else None,
-            "ids": sorted(state.ids), "pending": sorted(state.pending)}
+            "ids": sorted(state.ids), "pending": sorted(state.pending),
+            "catalog_count": state.catalog_count, "window_count": state.window_count}
     target = _state_path(generation)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -35,12 +35,31 @@ def prepare_data_dir(settings: Settings) -> None:
     catalog_db.protect(settings.database_url)
 
 
+class SecretKeyError(RuntimeError):
+    """SECRET_KEY_FILE names a file that cannot be read or is empty: no node may sign with another key."""
+
+
+def shared_secret(settings: Settings) -> bool:
+    """Whether the key comes from shared configuration (SECRET_KEY or SECRET_KEY_FILE), not the data dir."""
+    return bool(settings.secret_key or settings.secret_key_file)
+
+
 def secret_key(settings: Settings) -> str:
-    """SECRET_KEY from the environment, else a random key persisted in the data dir (stable across
-    restarts). When the key cannot be stored (disk full, read-only data dir) the site still starts,
-    with a key for this process tree only (sessions and forms then end with the process)."""
+    """SECRET_KEY from the environment, else the contents of SECRET_KEY_FILE, else a random key persisted
+    in the data dir (stable across restarts, but private to this node: several nodes behind one address
+    must share SECRET_KEY or SECRET_KEY_FILE, or a form served by one fails on another). When the key
+    cannot be stored (disk full, read-only data dir) the site still starts, with a key for this process
+    tree only (sessions and forms then end with the process)."""
     if settings.secret_key:
         return settings.secret_key
+    if settings.secret_key_file is not None:
+        try:
+            key = settings.secret_key_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise SecretKeyError(f"SECRET_KEY_FILE {settings.secret_key_file}: {error}") from error
+        if not key:
+            raise SecretKeyError(f"SECRET_KEY_FILE {settings.secret_key_file} is empty")
+        return key
     path = settings.data_dir / "secret_key"
     try:
         return path.read_text(encoding="utf-8").strip() or _new_secret_key(path)
@@ -168,4 +187,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     http_cache.init_app(app)   # gzip; catalog-state ETag/Last-Modified on API answers
     errors.init_app(app)
     app.context_processor(_shared_context)
+    _init_follower(app)
     return app
+
+
+FOLLOWER = "wsparcie.index_follower"
+
+
+def _init_follower(app: Flask) -> None:
+    """INDEX_FOLLOW (set by `wsparcie serve`): this process keeps its node's index level with the shared
+    catalog (index.follow), in a thread started by the first request the process serves (so a forked
+    worker starts its own)."""
+    from index.follow import Follower
+
+    settings: Settings = app.config["SETTINGS"]
+    if not app.config.get("INDEX_FOLLOW") or settings.index_follow_interval <= 0:
+        return
+    follower = app.extensions[FOLLOWER] = Follower(settings, settings.index_follow_interval)
+    app.before_request(follower.ensure_started)

@@ -10,7 +10,9 @@ thread (the site only accepts small forms, MAX_CONTENT_LENGTH): a buffering reve
 those (docs/SECURITY.md).
 
 Migrations and the secret key are done once here, before the workers fork: every worker must sign
-sessions with the same key, and concurrent Alembic upgrades race."""
+sessions with the same key (and every node too: SECRET_KEY or SECRET_KEY_FILE; serve warns when a node
+of a PostgreSQL catalog has neither), and web processes never migrate. Upgrades of several nodes started
+at once serialise on a database lock (catalog.db.upgrade)."""
 from __future__ import annotations
 
 import sys
@@ -25,23 +27,41 @@ MAX_HEAD_BYTES = 64 * 1024      # gunicorn's own limits reject larger heads; sto
 WAITRESS_CONNECTION_LIMIT = 1000   # waitress stops accepting at 100 (its default) open connections
 
 
+SHARED_KEY_WARNING = (
+    "WARNING: the catalog is on a database server ({url}) but SECRET_KEY / SECRET_KEY_FILE is not set: "
+    "this node signs forms and sessions with a key of its own data dir ({path}). If more than one node "
+    "serves this catalog, a form served by one and posted to another fails (\"Formularz wygasł\"). "
+    "Give every node the same SECRET_KEY or SECRET_KEY_FILE (README, \"Several nodes\")."
+)
+
+
 def _prepare() -> None:
-    """Once per server, before any worker exists: schema upgrade, private data dir, the shared key."""
+    """Once per server, before any worker exists: schema upgrade (serialised with any other node's,
+    catalog.db.upgrade), private data dir, the key every worker signs with."""
     from catalog import db
     from catalog.settings import load
-    from webapp import prepare_data_dir, secret_key
+    from webapp import SecretKeyError, prepare_data_dir, secret_key, shared_secret
 
     settings = load()
     prepare_data_dir(settings)
     db.upgrade(settings.database_url)
-    secret_key(settings)
+    try:
+        secret_key(settings)
+    except SecretKeyError as error:
+        raise click.ClickException(str(error)) from error
+    if not settings.database_url.startswith("sqlite") and not shared_secret(settings):
+        from catalog.cli import _safe_url
+
+        click.secho(SHARED_KEY_WARNING.format(url=_safe_url(settings.database_url),
+                                              path=settings.data_dir / "secret_key"), err=True, fg="red")
     db.get_engine.cache_clear()    # no pooled SQLite/PostgreSQL connection may cross the fork
 
 
 def _make_app():
     from webapp import create_app
 
-    return create_app({"AUTO_UPGRADE": False})
+    # Served for real: each worker process keeps its node's search index level with the shared catalog.
+    return create_app({"AUTO_UPGRADE": False, "INDEX_FOLLOW": True})
 
 
 def _serve_waitress(host: str, port: int, threads: int) -> None:
@@ -91,9 +111,10 @@ def _serve_gunicorn(options: dict[str, Any]) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--server", "server", type=click.Choice(["auto", "gunicorn", "waitress"]), default="auto",
               show_default=True, help="auto: gunicorn on Linux, waitress elsewhere.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (gunicorn); one per core.")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads per worker.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), envvar="WEB_WORKERS",
+              show_envvar=True, help="Worker processes (gunicorn); one per core.")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), envvar="WEB_THREADS",
+              show_envvar=True, help="Threads per worker.")
 @click.option("--timeout", default=30, show_default=True, type=click.IntRange(5, 600),
               help="Seconds before a stuck gunicorn worker is replaced.")
 def serve_cmd(port: int, host: str, server: str = "auto", workers: int = 2, threads: int = 8,

@@ -1,9 +1,9 @@
 """Information pages: sources and licences (with "o danych"), and the health check for monitoring."""
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -42,15 +42,48 @@ def sources_page():
 RUN_NEEDS_ATTENTION = frozenset({"failed", "interrupted", "degraded"})
 
 
-def health():
-    """For the operator and monitoring: 200 when the catalog and the search index answer, else 503
-    with the reason (a site without its index still serves pages, in the degraded mode)."""
-    def utc(value):   # stored naive-UTC or aware: ISO 8601 with one "Z", never "+00:00Z"
-        if value is None:
-            return None
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value.isoformat().replace("+00:00", "Z")
+def _utc(value):
+    """Stored naive-UTC or aware: ISO 8601 with one "Z", never "+00:00Z"."""
+    if value is None:
+        return None
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
+
+def _index_sync(s) -> dict:
+    """This node's index against the shared catalog (index.follow): "ok" when level; "catching-up" when
+    behind and this node follows the catalog (`wsparcie serve`); "behind" when it does not, or its last
+    catch-up failed; "no-index" when no generation is published."""
+    from index.follow import sync_state
+    from webapp import FOLLOWER
+
+    follower = current_app.extensions.get(FOLLOWER)
+    sync = sync_state(settings(), s)
+    if sync.level:
+        status = "ok"
+    elif sync.generation is None:
+        status = "no-index"
+    elif follower is not None and follower.last_error is None:
+        status = "catching-up"
+    else:
+        status = "behind"
+    out = {
+        "status": status, "behind": sync.behind, "generation": sync.generation, "indexed": sync.indexed,
+        "index_high_water": _utc(sync.high_water), "catalog": sync.catalog,
+        "catalog_updated_at": _utc(sync.catalog_updated_at), "following": follower is not None,
+    }
+    if follower is not None:
+        out["last_check_at"] = (None if follower.last_round is None
+                                else _utc(datetime.fromtimestamp(follower.last_round, UTC)))
+        out["error"] = follower.last_error
+    return out
+
+
+def health():
+    """For the operator and monitoring: 200 when the catalog and the search index answer (and the index
+    is level with the catalog, or this node is catching up by itself), else 503 with the reason (a site
+    without its index still serves pages, in the degraded mode). JSON, or a page when a browser asks."""
+    utc = _utc
     problem = lookup.index_problem(settings())
     out: dict = {"database": False, "index": problem is None, "sources": []}
     if problem is not None:
@@ -67,10 +100,15 @@ def health():
                     "status": run.status, "started_at": utc(run.started_at),
                     "errors": run.n_errors, "failed": run.status in RUN_NEEDS_ATTENTION},
             })
+        out["index_sync"] = _index_sync(s)
     except SQLAlchemyError as exc:  # the health page reports the failure instead of raising it
         out["error"] = type(exc).__name__
-    out["ok"] = out["database"] and out["index"]
-    return jsonify(out), 200 if out["ok"] else 503
+    sync_status = out.get("index_sync", {}).get("status")
+    out["ok"] = out["database"] and out["index"] and sync_status in ("ok", "catching-up")
+    status = 200 if out["ok"] else 503
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return render_template("health.html", health=out), status
+    return jsonify(out), status
 
 
 bp.add_url_rule("/zrodla", "sources", sources_page)
