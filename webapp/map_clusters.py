@@ -51,7 +51,8 @@ MAX_LAT = 85.0511             # Web Mercator's edge
 MAX_VIEW_TILES = 600          # a 4K screen is ~150 tiles: more is not a viewport
 MAX_MARKERS = 3000            # pins in one answer at street zoom; beyond it the cells stay clusters
 TILE_CACHE_SIZE = 4096
-QUERY_CACHE_SIZE = 32
+QUERY_CACHE_SIZE = 32         # summaries (a few numbers each)
+MATCHES_CACHE_SIZE = 8        # located matches of text queries: up to MAX_LOCATED points (~3 MB) each
 EXTENSION = "wsparcie.map_clusters"
 
 MARKER_COLUMNS = (Institution.id, Institution.name, Institution.type, Institution.lat, Institution.lon,
@@ -193,7 +194,7 @@ class Caches:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[EXTENSION] = Caches(_LRU(TILE_CACHE_SIZE), _LRU(QUERY_CACHE_SIZE), _LRU(QUERY_CACHE_SIZE))
+    app.extensions[EXTENSION] = Caches(_LRU(TILE_CACHE_SIZE), _LRU(MATCHES_CACHE_SIZE), _LRU(QUERY_CACHE_SIZE))
 
 
 def _caches() -> Caches:

@@ -192,10 +192,14 @@ def test_page_and_frame_do_not_grow_with_the_catalog(settings, schema_template):
 
     sizes = {}
     for n in (50, 2000):
-        client = create_app({"TESTING": True, "SETTINGS": _catalog_of(settings, schema_template, n)}).test_client()
-        page = client.get("/mapa?woj=20").data
-        frame = client.get("/mapa/ramka?woj=20").data
-        first = client.get("/mapa/dane.json?bbox=14,49,24.2,55&zoom=6&woj=20")
+        own = _catalog_of(settings, schema_template, n)
+        try:
+            client = create_app({"TESTING": True, "SETTINGS": own}).test_client()
+            page = client.get("/mapa?woj=20").data
+            frame = client.get("/mapa/ramka?woj=20").data
+            first = client.get("/mapa/dane.json?bbox=14,49,24.2,55&zoom=6&woj=20")
+        finally:
+            db.get_engine(own.database_url).dispose()   # engines are cached per URL: close this one's pool
         assert first.get_json()["total"] == n == _drawn(first.get_json())
         sizes[n] = (len(page), len(frame), len(first.data))
     for small, large in zip(sizes[50][:2], sizes[2000][:2], strict=True):
@@ -215,8 +219,11 @@ def test_the_sql_aggregation_on_postgresql(postgres_url):
     with db.session_scope(postgres_url) as session:
         ids = fill(session)
     client = create_app({"TESTING": True}).test_client()   # no index: the text goes to the SQL fallback
-    answer = view(client, {})
-    assert answer["total"] == 8 == _drawn(answer)
-    assert map_ids(client, {}) == set(ids.values())
-    assert map_ids(client, {"typ": "ops"}) == {ids["ops"], ids["krakow"]}
-    assert map_ids(client, {"q": "Choroszczy"}) == {ids["cis"], ids["wtz"]}
+    try:
+        answer = view(client, {})
+        assert answer["total"] == 8 == _drawn(answer)
+        assert map_ids(client, {}) == set(ids.values())
+        assert map_ids(client, {"typ": "ops"}) == {ids["ops"], ids["krakow"]}
+        assert map_ids(client, {"q": "Choroszczy"}) == {ids["cis"], ids["wtz"]}
+    finally:
+        db.get_engine(postgres_url).dispose()
