@@ -222,3 +222,31 @@ def test_enrich_commits_the_cache_before_the_stage_writes(geo_settings, session,
     assert stats.geocoded == 12
     session.rollback()                     # the stage fails before its commit
     assert len(session.exec(select(GeocodeCache)).all()) == 12
+
+
+@pytest.mark.postgres
+def test_the_cache_in_batches_on_postgresql(postgres_url):
+    """Same answers on PostgreSQL: batches written on their own connection while the caller's transaction
+    holds uncommitted writes (no wait, no deadlock), read back with one SELECT per batch."""
+    from sqlmodel import Session as SqlSession
+
+    from catalog.db import get_engine, upgrade
+    from catalog.models import Institution
+
+    upgrade(postgres_url)
+    settings = settings_mod.load()
+    addresses = _addresses(25)
+    expected = [Geocoder(settings).geocode(a) for a in addresses]
+    with SqlSession(get_engine(postgres_url)) as session:
+        session.add(Institution(name="OPS w Zabłudowie", type="ops"))
+        session.flush()                                   # the caller holds a write transaction
+        cold = Geocoder(settings, session, batch=10)
+        assert cold.geocode_many(addresses) == expected
+        session.rollback()                                # the caller fails: the written batches stay
+        assert len(session.exec(select(GeocodeCache)).all()) == 20
+        cold.flush()
+        warm = Geocoder(settings, session, batch=10)
+        assert warm.geocode_many(addresses) == expected
+        assert warm.stats["cache_reads"] == 3 and warm.stats["offline"] == 0
+        assert any(r is not None and r.label for r in expected)   # labels come back through the JSON column
+    get_engine(postgres_url).dispose()
