@@ -91,7 +91,8 @@ class ClusterStyle(MacroElement):
           .mapa-cluster:focus-visible .mapa-badge, .mapa-cluster:hover .mapa-badge {
             outline: 3px solid #000; outline-offset: 1px; }
           .mapa-status { background: #fff; padding: 4px 8px; font: 13px/1.4 sans-serif; border: 1px solid #777;
-            border-radius: 4px; max-width: 260px; }
+            border-radius: 4px; max-width: min(260px, calc(100vw - 80px)); }
+          @media (max-width: 480px) { .mapa-status { font-size: 12px; padding: 3px 6px; } }
           .mapa-status p { margin: 0 0 2px; }
           .mapa-status a { color: #1d4f91; }
         </style>
