@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, has_request_context, request
+from flask import Flask, Response, has_request_context, request
 from flask_babel import Babel, get_locale, gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -62,18 +62,18 @@ def current_locale() -> str:
     return str(get_locale() or DEFAULT_LOCALE) if has_request_context() else DEFAULT_LOCALE
 
 
-def locale_url(locale: str, external: bool = True) -> str:
+def locale_url(locale: str) -> str:
     """This page (path and query string) in `locale`: the language switch and hreflang alternates."""
     root = request.environ.get(ENVIRON_ROOT, "")
     prefix = "" if locale == DEFAULT_LOCALE else f"/{locale}"
     path = quote(request.path, safe="/%:@!$&'()*+,;=-._~")
-    query = request.query_string.decode("latin-1")
-    url = f"{root}{prefix}{path}" + (f"?{query}" if query else "")
-    return request.host_url.rstrip("/") + url if external else url
+    query = quote(request.query_string, safe="=&%+;/:,@!$'()*-._~")   # raw bytes: non-ASCII re-encoded
+    return f"{root}{prefix}{path}" + (f"?{query}" if query else "")
 
 
 def alternates() -> list[tuple[str, str]]:
-    """(hreflang, absolute URL) of this page in every language, and x-default (the Polish page)."""
+    """(hreflang, root-relative URL) of this page in every language, and x-default (the Polish page).
+    Root-relative: a <link> never names a host (tests/web/test_security.py), and no Host header is echoed."""
     links = [(locale, locale_url(locale)) for locale in LOCALES]
     return [*links, ("x-default", locale_url(DEFAULT_LOCALE))]
 
@@ -81,7 +81,7 @@ def alternates() -> list[tuple[str, str]]:
 def language_links() -> list[dict[str, Any]]:
     """The header's switch: every language, the current one marked."""
     here = current_locale()
-    return [{"locale": locale, "name": LANGUAGE_NAMES[locale], "url": locale_url(locale, external=False),
+    return [{"locale": locale, "name": LANGUAGE_NAMES[locale], "url": locale_url(locale),
              "current": locale == here} for locale in LOCALES]
 
 
@@ -167,9 +167,17 @@ def extract_vocabulary(fileobj: Any, keywords: Any, comment_tags: Any, options: 
             yield lineno, "gettext", text, [where]
 
 
+def _content_language(response: Response) -> Response:
+    """Pages say their language in HTTP too; the API and exports stay language-neutral."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Language", current_locale())
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     Babel(app, locale_selector=select_locale)
+    app.after_request(_content_language)
     # Innermost, under ProxyFix: a proxy's X-Forwarded-Prefix (which replaces SCRIPT_NAME) comes first,
     # the language prefix is taken off the path after it.
     if isinstance(app.wsgi_app, ProxyFix):
