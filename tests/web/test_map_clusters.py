@@ -227,3 +227,12 @@ def test_the_sql_aggregation_on_postgresql(postgres_url):
         assert map_ids(client, {"q": "Choroszczy"}) == {ids["cis"], ids["wtz"]}
     finally:
         db.get_engine(postgres_url).dispose()
+
+
+def test_the_frame_keeps_the_page_language(client, ids):
+    for prefix in ("", "/uk", "/en"):
+        html = client.get(f"{prefix}/mapa/ramka").get_data(as_text=True)
+        config = json.loads(MAP_DATA.search(html).group(1))["clusters"]
+        assert config["url"] == f"{prefix}/mapa/dane.json" and config["list_url"] == f"{prefix}/instytucje"
+        assert "{n}" in config["labels"]["cluster"] and "{total}" in config["labels"]["status"]
+        assert client.get(f"{prefix}/mapa/dane.json", query_string=POLAND).get_json()["total"] == 8
