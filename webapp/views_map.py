@@ -145,6 +145,8 @@ def map_data():
             return _error(ParamError("invalid_query", str(error), "The search query was refused."))
         response = jsonify(body)
     response.set_etag(tag)
+    if state[0] is not None:
+        response.last_modified = state[0]
     response.headers["Cache-Control"] = f"public, max-age={DATA_CACHE_SECONDS}"
     return response
 
