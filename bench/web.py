@@ -116,13 +116,16 @@ MARKERS_JS = """() => {
 
 # --- the catalog --------------------------------------------------------------------------------------
 
+GEONAMES_FIXES = {"Warsaw": "Warszawa", "Bielsko-Biala": "Bielsko-Biała", "Jastrzębie Zdrój": "Jastrzębie-Zdrój"}
+
+
 def weighted_places() -> tuple[list[dict], list[float]]:
-    """GeoNames places (>= 500 inhabitants) with their population: the weights of the dense cities."""
+    """GeoNames places (>= 500 inhabitants) and the cumulative weights of their population (dense cities)."""
     with (REFERENCE_DATA_DIR / "gazetteer" / "geonames_miejscowosci_500plus.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["gmina_teryt_pip"]]
-    places = [{"name": r["nazwa"], "lat": float(r["lat"]), "lon": float(r["lon"]), "gmina": r["gmina_teryt_pip"][:6],
+    places = [{"name": GEONAMES_FIXES.get(r["nazwa"], r["nazwa"]), "lat": float(r["lat"]), "lon": float(r["lon"]), "gmina": r["gmina_teryt_pip"][:6],
                "population": int(r["populacja"] or 0)} for r in rows]
-    return places, [max(p["population"], 500) for p in places]
+    return places, list(itertools.accumulate(max(p["population"], 500) for p in places))
 
 
 def towns() -> list[str]:
@@ -132,36 +135,54 @@ def towns() -> list[str]:
 
 def spread(n: int, rng: random.Random) -> list[dict]:
     """N institution rows: 60 % placed by population (a Warsaw page has hundreds of neighbours), 40 % on any
-    place; points scattered over the place's size; types in catalog-like shares at every N."""
+    place; points scattered over the place's size; types in catalog-like shares at every N. Offices are as
+    many as the country has at most: one OPS per gmina, one PUP and one PCPR per powiat, at its seat."""
     places, weights = weighted_places()
     kinds = list(OFFICE_SHARES) + [t[0] for t in gen.OTHER_TYPES]
     shares = list(OFFICE_SHARES.values()) + [t[1] * 0.84 for t in gen.OTHER_TYPES]
     patterns = {t[0]: t[2] for t in gen.OTHER_TYPES}
+    gminy = {g.id6: g for g in teryt.gminy() if g.lat is not None}
+    seats = {p.code: teryt.gminy(p.code)[0] for p in teryt.powiaty()}
+    served: dict[str, set[str]] = {"ops": set(), "pup": set(), "pcpr": set()}
     now = datetime.now(UTC)
     rows = []
     for i in range(n):
-        place = rng.choices(places, weights)[0] if rng.random() < 0.6 else rng.choice(places)
+        place = rng.choices(places, cum_weights=weights)[0] if rng.random() < 0.6 else rng.choice(places)
         typ = rng.choices(kinds, shares)[0]
-        loc = gen.locative(place["name"])
-        if typ == "ops":
-            g = teryt.gmina(place["gmina"])
-            kind = gen.OPS_KIND.get(g.kind_code, "Gminny") if g else "Gminny"
-            name = f"{kind} Ośrodek Pomocy Społecznej w {loc}"
-        elif typ == "pup":
-            name = f"Powiatowy Urząd Pracy w {loc}"
-        elif typ == "pcpr":
-            name = f"Powiatowe Centrum Pomocy Rodzinie w {loc}"
-        else:
-            name = patterns[typ].format(of=rng.choice(gen.OF), loc=loc, brand=rng.choice(gen.BRANDS),
-                                        org=rng.choice(gen.ORGS))
-            name = " ".join(name.split()) + (f" nr {i}" if rng.random() < 0.2 else "")
+        if typ in served:
+            row = _office(typ, place, gminy, seats, served[typ], rng)
+            if row is not None:
+                rows.append(row)
+                continue
+            typ = "other"            # every office of its kind exists already
+        name = patterns[typ].format(of=rng.choice(gen.OF), loc=gen.locative(place["name"]),
+                                    brand=rng.choice(gen.BRANDS), org=rng.choice(gen.ORGS))
+        name = " ".join(name.split()) + (f" nr {i}" if rng.random() < 0.2 else "")
         size = min(0.12, 0.01 + 0.1 * (place["population"] / 1.8e6) ** 0.5)
-        row = gen._row(name, typ, place["gmina"], place["name"], place["lat"] + rng.uniform(-size, size),
-                       place["lon"] + rng.uniform(-size, size) * 1.6, rng)
+        rows.append(gen._row(name, typ, place["gmina"], place["name"], place["lat"] + rng.uniform(-size, size),
+                             place["lon"] + rng.uniform(-size, size) * 1.6, rng))
+    for row in rows:
         row.update(geo_precision=rng.choice(PRECISIONS), geo_source="bench", updated_at=now,
                    phones=[{"raw": "85 123 45 67", "e164": "+48851234567"}])
-        rows.append(row)
     return rows
+
+
+def _office(typ: str, place: dict, gminy: dict, seats: dict, served: set[str], rng: random.Random) -> dict | None:
+    """The office of the place's gmina (OPS) or powiat (PUP, PCPR); another one's when that one exists."""
+    g = gminy.get(place["gmina"])
+    key = (g.id6 if typ == "ops" else g.powiat_code) if g else None
+    pool = gminy if typ == "ops" else seats
+    if key is None or key in served:
+        free = [k for k in pool if k not in served]
+        if not free:
+            return None
+        key = rng.choice(free)
+    served.add(key)
+    unit = gminy[key] if typ == "ops" else seats[key]
+    loc = gen.locative(unit.name)
+    name = {"ops": f"{gen.OPS_KIND.get(unit.kind_code, 'Gminny')} Ośrodek Pomocy Społecznej w {loc}",
+            "pup": f"Powiatowy Urząd Pracy w {loc}", "pcpr": f"Powiatowe Centrum Pomocy Rodzinie w {loc}"}[typ]
+    return gen._row(name, typ, unit.id6, unit.name, unit.lat, unit.lon, rng)
 
 
 def build(n: int, seed: int) -> dict:
@@ -199,7 +220,7 @@ class Traffic:
 
     def _town(self) -> str:
         if self.rng.random() < 0.5:
-            return self.rng.choices(self.places, self.weights)[0]["name"]
+            return self.rng.choices(self.places, cum_weights=self.weights)[0]["name"]
         return self.rng.choice(self.towns)
 
     def detail(self) -> str:
@@ -223,7 +244,7 @@ class Traffic:
         elif area < 0.3:
             args["powiat"] = rng.choice(self.powiaty)
         elif area < 0.6:
-            p = rng.choices(self.places, self.weights)[0]
+            p = rng.choices(self.places, cum_weights=self.weights)[0]
             args["near"] = f"{p['lat']:.4f},{p['lon']:.4f}"
             args["radius_km"] = str(rng.choice([5, 10, 25, 50]))
             if rng.random() < 0.5:
@@ -430,12 +451,17 @@ def map_first_view(base: str, tile_prefix: str, throttle: float = 1.0) -> dict:
         return [size for _url, size in ours(done)]
 
     largest = sorted(ours(until_drawn), key=lambda item: -item[1])[:4]
+    by_kind: Counter = Counter()
+    for url, size in ours(until_drawn):
+        path = urlsplit(url).path
+        by_kind["static" if path.startswith(("/static", "/static-gen")) else
+                "data" if path.endswith(".json") else "pages"] += int(size)
 
     return {"draw_ms": round(drawn * 1000), "transfer_bytes": int(sum(counted(until_drawn))),
             "requests": len(counted(until_drawn)), "transfer_bytes_idle": int(sum(counted(after_idle))),
             "requests_idle": len(counted(after_idle)), "drawn_by": hook, "drawn_elements": markers["elements"],
             "clusters": markers["clusters"], "pins": markers["pins"],
-            "failed_requests": len(failed), "console_errors": len(console),
+            "failed_requests": len(failed), "console_errors": len(console), "bytes_by_kind": dict(by_kind),
             "largest": [f"{urlsplit(u).path}{'?' if urlsplit(u).query else ''}{urlsplit(u).query[:40]} {int(b)}"
                         for u, b in largest]}
 
@@ -456,6 +482,7 @@ def map_figures(key: str, view: dict) -> dict:
                     "map_transfer_bytes_idle": view["transfer_bytes_idle"], "map_requests_idle": view["requests_idle"],
                     "map_drawn_by": view["drawn_by"], "map_drawn_elements": view["drawn_elements"],
                     "map_clusters": view["clusters"], "map_pins": view["pins"],
+                    "map_bytes_by_kind": view["bytes_by_kind"],
                     "map_console_errors": view["console_errors"], "map_failed_requests": view["failed_requests"]})
     return out
 
