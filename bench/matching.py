@@ -1,4 +1,4 @@
-"""Benchmark catalog.matching: N institutions in a fresh SQLite catalog, then 200 lookups (half of them
+"""Benchmark catalog.matching: N institutions in a fresh SQLite catalog, then 500 lookups (half of them
 spelling variants of existing units, half new units) timed one by one, as catalog.merge runs them: one
 Matcher per run (its blocking keys read once, `build_matcher_s`), then Matcher.find per new record.
 
@@ -130,7 +130,7 @@ def run(n: int, queries: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[2000, 10000], help="institutions in the catalog")
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=500, help="look-ups per catalog size (one run)")
     args = parser.parse_args()
     results = []
     for n in args.n:

@@ -179,12 +179,15 @@ def place_conflict(a: _Side, b: _Side) -> tuple[str | None, dict[str, Any]]:
     return None, facts
 
 
+_fold_place = lru_cache(maxsize=65536)(fold_spaces)   # localities repeat across a run's comparisons
+
+
 def same_place(a: _Side, b: _Side) -> list[str]:
     """Which place facts agree: postal code, locality, point within 1 km."""
     agree = []
     if a.postal_code and a.postal_code == b.postal_code:
         agree.append("postal_code")
-    if a.locality and fold_spaces(a.locality) == fold_spaces(b.locality):
+    if a.locality and _fold_place(a.locality) == _fold_place(b.locality):
         agree.append("locality")
     if a.basis == b.basis == "coordinates" and haversine_km(*a.point, *b.point) <= 1.0:
         agree.append("point")
@@ -287,7 +290,7 @@ class Matcher:
             if postal:
                 self.by_postal.setdefault((type_, postal), []).append(entry)
             if locality:
-                self.by_locality.setdefault((type_, fold_spaces(locality)), []).append(entry)
+                self.by_locality.setdefault((type_, _fold_place(locality)), []).append(entry)
             if lat is not None and lon is not None:
                 self.by_cell.setdefault((type_, *_cell(float(lat), float(lon))), []).append(entry)
             for ident, value in zip(IDENTIFIERS, idents, strict=True):
@@ -330,7 +333,7 @@ class Matcher:
         unit near it (same postal code or locality, or a point within the 15 km box) and keeping those
         same_place accepts: a unit that agrees on no place fact is never a candidate."""
         near: dict[int, _Entry] = {}
-        locality = fold_spaces(side.locality) if side.locality else None
+        locality = _fold_place(side.locality) if side.locality else None
         cells: list[tuple[int, int]] = []
         if side.point and side.basis == "coordinates":
             min_lat, max_lat, min_lon, max_lon = bbox(*side.point, POINT_AGREES_KM)
