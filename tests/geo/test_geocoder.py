@@ -213,15 +213,19 @@ def test_cache_writes_inside_a_writing_sqlite_transaction_do_not_wait(geo_settin
     assert len(session.exec(select(GeocodeCache)).all()) == 3
 
 
-def test_enrich_commits_the_cache_before_the_stage_writes(geo_settings, session, add):
+def test_enrich_commits_the_cache_before_the_stage_writes(geo_settings, session, add, cache_statements):
     from geo.enrich import enrich
 
     for i in range(12):
         add(f"Klub Integracji Społecznej {i}", "kis", address_raw=f"ul. Szkolna {i}, 16-060 Zabłudów")
     stats = enrich(session, geo_settings)
     assert stats.geocoded == 12
+    assert cache_statements == {"select": 1, "insert": 1}    # one batch read, one batch written
     session.rollback()                     # the stage fails before its commit
     assert len(session.exec(select(GeocodeCache)).all()) == 12
+    cache_statements.update(select=0, insert=0)
+    again = enrich(session, geo_settings, force=True)       # a re-run answers from one batch read
+    assert again.geocoded == 12 and cache_statements == {"select": 1, "insert": 0}
 
 
 @pytest.mark.postgres
