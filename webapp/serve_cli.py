@@ -54,7 +54,8 @@ def _prepare() -> None:
 
         click.secho(SHARED_KEY_WARNING.format(url=_safe_url(settings.database_url),
                                               path=settings.data_dir / "secret_key"), err=True, fg="red")
-    db.get_engine.cache_clear()    # no pooled SQLite/PostgreSQL connection may cross the fork
+    db.get_engine(settings.database_url).dispose()   # no pooled connection may cross the fork
+    db.get_engine.cache_clear()
 
 
 def _make_app():
