@@ -1,8 +1,10 @@
 """TERYT assignment: which gmina (and so powiat and województwo) an institution is in.
 
 Evidence, most trusted first: explicit codes from the source; the postal code (postal code x gmina pairs
-from PRG address points); the locality name (diacritics-insensitive); the seat named in the institution's
-own name ("GOPS w Bytoniu" -> Bytoń, via morfeusz2 lemmas); the point's polygon. An address-derived gmina
+from PRG address points); the locality name (diacritics-insensitive), looked up in the SIMC register of
+every locality (geo.localities, as resolve does: a name shared by several villages is taken only when the
+address, the source's powiat or a precise point says which); the seat named in the institution's own name
+("GOPS w Bytoniu" -> Bytoń, via morfeusz2 lemmas); the point's polygon. An address-derived gmina
 is checked against a precise point (source coordinates or an address-level geocode): when the point lies
 more than ~2 km outside that gmina (the boundaries' generalisation), the disagreement is flagged for
 review and the address-derived answer is kept; nothing is guessed away.
@@ -16,7 +18,7 @@ from functools import lru_cache
 
 from catalog.address import ParsedAddress
 from catalog.types import Precision
-from geo import boundaries, gazetteer, offline, teryt
+from geo import boundaries, gazetteer, localities, offline, teryt
 
 TOLERANCE_KM = 2.0
 PRECISE = {Precision.SOURCE.value, Precision.ADDRESS.value, Precision.STREET.value}
@@ -94,21 +96,66 @@ def by_postcode(addr: ParsedAddress, point_gmina: str | None) -> Assignment | No
     return _from_gmina(id6, "postcode") if id6 and teryt.gmina(id6) else None
 
 
-def by_names(names: list[str], method: str, woj: str | None, within: str | None = None) -> Assignment | None:
-    """Gmina of the first name that is a gmina or a known place (towns and larger places first).
-    within: a TERYT prefix (a powiat code) the gmina must lie in."""
+def by_names(names: list[str], method: str, woj: str | None, within: str | None = None,
+             near_gmina: str | None = None, addr: ParsedAddress | None = None) -> Assignment | None:
+    """Gmina of the first name that is a gmina or a known place (towns and larger places first), else a
+    locality of the SIMC register (geo.localities: every village, with its gmina).
+    within: a TERYT prefix (a powiat code) the gmina must lie in; near_gmina: the gmina of a precise point,
+    which picks among same-named villages (else a gmina of the same name, the seat); addr: the address the names come from, whose postal code, gmina,
+    powiat and województwo narrow them. A name the register holds in several gminy is not guessed."""
     prefix = within or woj
     for name in names:
         ids = [g for g in gazetteer.gminy_named(name) if prefix is None or g.startswith(prefix)]
         ids += [p.gmina_id6 for p in gazetteer.places_named(name) if prefix is None or p.gmina_id6.startswith(prefix)]
-        if not ids:     # a village known only as a post town
-            ids = [p.gmina_id6 for p in gazetteer.post_towns_named(name)
-                   if prefix is None or p.gmina_id6.startswith(prefix)]
         ids = list(dict.fromkeys(ids))
+        # A name the register holds is decided by it, as resolve decides it (geo.localities.find): the
+        # older layers (GeoNames and PRNG points placed by the generalised polygons) know one village of a
+        # name shared by a hundred, and sometimes place it in the neighbouring gmina.
+        register = _register_gminy(_place_query(name, addr), prefix, near_gmina)
+        if register is not None:
+            chosen, choices = register
+            if chosen:
+                return _from_gmina(chosen, method, tuple(dict.fromkeys((*choices, *ids))))
+            continue            # several villages of the name and nothing says which: no guess
         if ids:
-            best = _best_named(name, ids)
-            return _from_gmina(best, method, tuple(ids))
+            return _from_gmina(_best_named(name, ids), method, tuple(ids))
+        # Not in the register as written (an older spelling): a post town of that name.
+        ids = list(dict.fromkeys(p.gmina_id6 for p in gazetteer.post_towns_named(name)
+                                 if prefix is None or p.gmina_id6.startswith(prefix)))
+        if ids:
+            return _from_gmina(_best_named(name, ids), method, tuple(ids))
     return None
+
+
+def _place_query(name: str, addr: ParsedAddress | None) -> localities.PlaceQuery:
+    if addr is None or name != addr.locality:
+        return localities.PlaceQuery(name)
+    return localities.PlaceQuery(name, addr.postal_code, addr.gmina_hint, addr.powiat_hint, addr.woj_hint)
+
+
+def _register_gminy(query: localities.PlaceQuery, prefix: str | None, near_gmina: str | None
+                    ) -> tuple[str | None, tuple[str, ...]] | None:
+    """(the gmina meant or None when ambiguous, every candidate gmina) of the SIMC localities of that name
+    (localities.find: parts stand for their parent, a dominant town is taken) within the prefix; None when
+    the register has no such locality there."""
+    match = localities.find(query)
+    if match is None:
+        return None
+    choices = [c for c in match.choices if prefix is None or c.gmina_id6.startswith(prefix)]
+    gminy = tuple(dict.fromkeys(c.gmina_id6 for c in choices))
+    if not gminy:
+        return None
+    if match.chosen is not None and match.chosen.gmina_id6 in gminy:
+        return match.chosen.gmina_id6, gminy
+    if len(gminy) == 1:
+        return gminy[0], gminy
+    near = [g for g in gminy if near_gmina and boundaries.same_area(g, near_gmina)]
+    if len(near) == 1:
+        return near[0], gminy
+    # The gmina named after the place holds its seat ("DPS w Zakrzewie" in powiat aleksandrowski: gmina
+    # Zakrzewo, not the other village of that name in the powiat).
+    seats = [g for g in gminy if g in set(gazetteer.gminy_named(query.name))]
+    return (seats[0] if len(seats) == 1 else None), gminy
 
 
 def _best_named(name: str, ids: list[str]) -> str:
@@ -163,17 +210,17 @@ def assign(addr: ParsedAddress, name: str | None = None, point: tuple[float, flo
     if explicit_gmina and teryt.gmina(explicit_gmina):
         found = _from_gmina(explicit_gmina[:6], "explicit")
     found = found or by_postcode(addr, point_gmina)
-    localities = [n for n in (addr.locality, addr.gmina_hint) if n]
+    names = [n for n in (addr.locality, addr.gmina_hint) if n]
     # A source that names only the powiat (a list without addresses: "DPS w Zakrzewie", powiat
     # aleksandrowski): a same-named place inside that powiat is the one meant, not the first in Poland.
     scope = explicit_powiat if explicit_powiat and not explicit_gmina and teryt.powiat(explicit_powiat) else None
     # A name elsewhere in Poland says nothing about such a unit: its seat is looked up in its powiat only.
     if scope:
-        found = found or by_names(localities, "locality", woj, within=scope)
-        found = found or by_names(seat_names(name), "name", woj, within=scope)
-    found = found or by_names(localities, "locality", woj)
+        found = found or by_names(names, "locality", woj, within=scope, near_gmina=point_gmina, addr=addr)
+        found = found or by_names(seat_names(name), "name", woj, within=scope, near_gmina=point_gmina)
+    found = found or by_names(names, "locality", woj, near_gmina=point_gmina, addr=addr)
     if not scope:
-        found = found or by_names(seat_names(name), "name", woj)
+        found = found or by_names(seat_names(name), "name", woj, near_gmina=point_gmina)
     if found is None and point_gmina:
         found = _from_gmina(point_gmina, "pip")
     elif found is not None and precise:

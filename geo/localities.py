@@ -43,7 +43,8 @@ CHOICE_ORDER = ("towns and city districts first (one town, or one ten times larg
 POSTCODE_KM = 10.0         # a postal code's area reaches this far past its gminy (see _postcode_test)
 DOMINANT_FACTOR = 10       # see _dominant
 NEAR_KM = 25.0              # "Nowa Wieś koło Kęt": the place meant lies within this distance of Kęty
-_NEAR_RE = re.compile(r"\s+(?:koło|kolo|k\.|k/|obok|niedaleko)\s*(?=\S)", re.IGNORECASE)
+# "koło" as a word: "gmina Kołobrzeg" is no "near Brzeg".
+_NEAR_RE = re.compile(r"\s+(?:(?:koło|kolo|obok|niedaleko)\s+|k\.\s*|k/\s*)(?=\S)", re.IGNORECASE)
 _PARENS_RE = re.compile(r"\(([^()]*)\)")
 
 
