@@ -28,3 +28,25 @@ def test_placeholders_survive_translation():
             if message.id and message.string:
                 names = sorted(re.findall(r"%\((\w+)\)s", message.id))
                 assert sorted(re.findall(r"%\((\w+)\)s", message.string)) == names, (locale, message.id)
+
+
+def _bare_text(template: str) -> list[str]:
+    """Visible text and text attributes of a template that are not inside a Jinja expression or tag."""
+    import re
+
+    text = re.sub(r"\{#.*?#\}", " ", template, flags=re.DOTALL)
+    text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", " ", text, flags=re.DOTALL)
+    attributes = re.findall(r'(?:aria-label|placeholder|title|alt|content)="([^"]*)"', text)
+    text = re.sub(r"<script.*?</script>|<style.*?</style>", " ", text, flags=re.DOTALL)
+    visible = re.sub(r"<[^>]+>", "\n", text)
+    return [line.strip() for line in visible.splitlines() + attributes if line.strip()]
+
+
+def test_templates_have_no_unwrapped_polish_text():
+    """Polish letters outside `_()` are text the Ukrainian and English pages would show in Polish."""
+    import re
+
+    polish = re.compile(r"[ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]")
+    left = {path.name: [t for t in _bare_text(path.read_text(encoding="utf-8")) if polish.search(t)]
+            for path in sorted((i18n_catalogs.REPO_ROOT / "templates").glob("*.html"))}
+    assert {name: texts for name, texts in left.items() if texts} == {}
