@@ -1,4 +1,6 @@
-"""Relevance on the judged set (tests/index/relevance_judgments.json): MRR and recall@10 per backend.
+"""Relevance on the judged set (tests/index/relevance_judgments.json): MRR and recall@10 per backend,
+and per need family (categories "need:<family>"): MRR, recall@10 and the share of queries whose first
+hit is of the right institution type (the need decides which kind comes first).
 
     .venv/bin/python bench/relevance.py [--n 0] [--backend tantivy|whoosh]
 
@@ -66,11 +68,18 @@ def main() -> None:
                 "mrr": round(result.mrr, 4), "recall_at_10": round(result.recall_at_10, 4),
                 "top3": round(result.top3_ok, 4), "mrr_by_category": {k: round(v, 3) for k, v in
                                                                        result.per_category.items()},
+                "type_first": round(result.type_first, 4),
+                "by_need": {family: {k: round(v, 3) if isinstance(v, float) else v for k, v in figs.items()}
+                            for family, figs in result.per_need.items()},
                 "eval_s": round(elapsed, 2),
             }
             print(f"[{backend}] MRR {result.mrr:.3f}  recall@10 {result.recall_at_10:.3f}  "
                   f"all expected in top 3: {result.top3_ok:.3f}  ({len(rel.judgments())} queries, {elapsed:.1f} s)")
             print(f"[{backend}] MRR by category: {figures[backend]['mrr_by_category']}")
+            print(f"[{backend}] need queries with the right type first: {result.type_first:.3f}")
+            for family, figs in result.per_need.items():
+                print(f"[{backend}]   {family:20} MRR {figs['mrr']:.3f}  recall@10 {figs['recall_at_10']:.3f}  "
+                      f"right type first {figs['type_first']:.3f}  ({figs['queries']} queries)")
             for failure in result.failures:
                 print(f"[{backend}] miss: {failure}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

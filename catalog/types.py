@@ -120,6 +120,7 @@ NEEDS: dict[str, str] = {
     "rodzina": "Rodzina",
     "seniorzy": "Seniorzy",
     "przemoc": "Przemoc",
+    "kryzys": "Kryzys psychiczny",
     "ekonomia-spoleczna": "Ekonomia społeczna",
 }
 
@@ -319,7 +320,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "Każdy w sytuacji kryzysowej.",
         "Bez skierowania: przyjdź lub zadzwoń.",
         Level.POWIAT, "#555555",
-        ("przemoc", "rodzina"),
+        ("przemoc", "kryzys", "rodzina"),
         icon="✚",
         name_patterns=(r"\b(?:osrod\w*|punkt\w*|centrum) interwencji kryzysowej\b", r"\bp?oik\b"),
         label_phrases=("osrodek interwencji kryzysowej",),
@@ -377,7 +378,7 @@ TYPES: dict[InstitutionType, TypeInfo] = {
         "z problemem alkoholowym lub innym uzależnieniem i ich bliskich.",
         "Mieszkańcy gminy: osoby doznające przemocy, uzależnione i ich rodziny.",
         "Bez skierowania: sprawdź godziny dyżurów i przyjdź albo zadzwoń.",
-        Level.GMINA, "#00838f", ("przemoc", "uzaleznienia", "rodzina"), icon="◐",
+        Level.GMINA, "#00838f", ("przemoc", "uzaleznienia", "kryzys", "rodzina"), icon="◐",
         name_patterns=(r"\bpu\w?nkt\w* (?:\w+ )?(?:konsult|konsylt|wsparcia|informac\w*[ ,-]*(?:i |- )?(?:wsparcia|konsult))", r"\bkonsultacyjn\w* punkt\w*"), name_tier=1,
         label_phrases=("punkt konsultacyjny", "punkt informacyjno-konsultacyjny"),
     ),

@@ -22,6 +22,9 @@ from catalog.text import strip_diacritics
 STOPWORDS = frozenset({
     "w", "we", "z", "ze", "i", "oraz", "na", "do", "dla", "o", "od", "po", "przy", "u", "a", "im",
     "ul", "al", "pl", "os", "nr",
+    # Ukrainian and English function words (queries in those languages; folded as fold() leaves them).
+    "в", "у", "на", "для", "з", "із", "до", "і", "и", "та", "я", "мені", "мене", "мій", "моя",
+    "the", "in", "for", "of", "my", "me", "s", "near", "at", "to", "with",
 })
 
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
@@ -46,8 +49,15 @@ fold = strip_diacritics
 
 
 def words(text: str | None) -> list[str]:
-    """Word tokens (letters and digits) in their original spelling."""
-    return _WORD_RE.findall(text or "")
+    """Word tokens (letters and digits) in their original spelling. Works for Cyrillic too; the
+    Ukrainian apostrophe (U+02BC, a letter to Unicode) splits words like ' and ’ do ("сімʼя")."""
+    return _WORD_RE.findall((text or "").replace("\u02bc", "'"))
+
+
+def content_words(text: str | None) -> list[str]:
+    """Word tokens without stop words (all of them when there is nothing else)."""
+    found = words(text)
+    return [w for w in found if fold(w) not in STOPWORDS] or found
 
 
 def _morfeusz() -> morfeusz2.Morfeusz:

@@ -2,7 +2,10 @@
 
 * each query word becomes a group matching any of its terms (folded form, lemmas, fold-map lemmas)
   in any text field, weighted by field; all groups must match (AND);
-* curated synonym phrases ("urząd pracy") may be satisfied by the institution type instead;
+* need phrases of the thesaurus (index/needs.py: "urząd pracy", "dom opieki", "mąż mnie bije") may be
+  satisfied by the institution types they name instead, and those types rank in the thesaurus's order:
+  the first type's boost beats the first-contact priors, so where a town has an OPS, a PCPR, a DPS and a
+  PUP, the need decides which comes first;
 * the last word, while still being typed (no trailing space) and not yet a known word, matches as
   a prefix;
 * only a word found nowhere in the index is expanded to similar words (typo tolerance as a
@@ -18,15 +21,22 @@ from typing import Protocol
 from catalog.types import TYPES
 from index import analysis
 from index.documents import TEXT_FIELDS
+from index.needs import find as find_needs
+from index.needs import is_soft
 from index.query import AllOf, AnyOf, Const, Fuzzy, MatchAll, Node, Prefix, SomeOf, Term, WithOptional
-from index.synonyms import is_soft, synonym_types
 
 MAX_QUERY_CHARS = 200
 MAX_WORDS = 12
 MIN_PREFIX = 2
 PREFIX_FIELDS = ("name", "place")
 FUZZY_FIELDS = ("name", "place", "other")
-SYNONYM_SCORE = 2.0           # a synonym's type match counts like a good single-word match, no more
+SYNONYM_SCORE = 2.0           # a need phrase's type match counts like a good single-word match, no more
+# Added to matches of the types a need phrase names, by their rank there (later ranks get the last score).
+# The need decides the order of kinds; text decides within a kind. So each step must beat the second
+# plus the largest TYPE_PRIORS difference, and also how much better one institution's text may match
+# than another's (the town in its name or only in its address): whoosh's BM25F scores are several
+# times tantivy's, and this margin must hold on both (measured on the judged set, bench/relevance.py).
+NEED_RANK_SCORES = (40.0, 20.0, 12.0, 8.0, 5.0, 3.0)
 # Added to every match of these types: the first-contact offices of a place come first among
 # otherwise similar matches (GUIDE §1: "the competent office first").
 TYPE_PRIORS: tuple[tuple[tuple[str, ...], float], ...] = tuple(
@@ -91,7 +101,7 @@ def build_plan(text: str, vocab: Vocabulary, fold_map: dict[str, list[str]]) -> 
         groups.append(group)
         used_fuzzy = used_fuzzy or fuzzy
     soft = [is_soft(a) for a in alternatives]
-    groups, soft = _apply_synonyms(groups, alternatives, soft)
+    groups, soft, need_boosts = _apply_needs(groups, alternatives, soft)
     relaxed = SomeOf(tuple(groups)) if len(groups) > 1 else None
     required = [g for g, s in zip(groups, soft, strict=False) if not s]
     optional = tuple(g for g, s in zip(groups, soft, strict=False) if s)
@@ -99,24 +109,37 @@ def build_plan(text: str, vocab: Vocabulary, fold_map: dict[str, list[str]]) -> 
         required, optional = list(optional), ()
     node = required[0] if len(required) == 1 else AllOf(tuple(required))
     priors = tuple(Const(AnyOf(tuple(Term("type", t) for t in types)), score) for types, score in TYPE_PRIORS)
-    node = WithOptional(node, optional + priors)
+    node = WithOptional(node, optional + need_boosts + priors)
+    # Not in the relaxed query: there a type boost would outrank the institutions that match the place.
     relaxed = WithOptional(relaxed, priors) if relaxed is not None else None
     return Plan(node, relaxed, used_fuzzy, False)
 
 
-def _apply_synonyms(
+def need_rank_score(rank: int) -> float:
+    return NEED_RANK_SCORES[min(rank, len(NEED_RANK_SCORES) - 1)]
+
+
+def _apply_needs(
     groups: list[Node], alternatives: list[tuple[str, ...]], soft: list[bool],
-) -> tuple[list[Node], list[bool]]:
-    """Replace each synonym phrase's word groups by one group (a phrase is never a soft word)."""
+) -> tuple[list[Node], list[bool], tuple[Node, ...]]:
+    """Replace each need phrase's word groups by one group (a phrase is never a soft word) that its words
+    or its types satisfy; returns the groups, their softness and the rank boosts of the named types."""
     out: list[Node] = []
     out_soft: list[bool] = []
+    boosts: list[Node] = []
     position = 0
-    for start, end, types in synonym_types(alternatives):
+    for span in find_needs(alternatives):
+        start, end, types = span.start, span.end, span.phrase.types
         out += groups[position:start]
         out_soft += soft[position:start]
         words_part = groups[start] if end - start == 1 else AllOf(tuple(groups[start:end]))
+        # Matched by its words or by a type, the phrase scores the same: the rank boosts below decide, so
+        # a name that happens to say the need ("Punkt … dla Osób Doznających Przemocy") does not outrank
+        # the kind the need means (an OIK for "przemoc"); the words still find what the types do not.
+        words_part = Const(words_part, SYNONYM_SCORE)
         by_type = tuple(Const(Term("type", code), SYNONYM_SCORE) for code in types)
         out.append(AnyOf((words_part, *by_type)))
         out_soft.append(False)
+        boosts += [Const(Term("type", code), need_rank_score(rank)) for rank, code in enumerate(types)]
         position = end
-    return out + groups[position:], out_soft + soft[position:]
+    return out + groups[position:], out_soft + soft[position:], tuple(boosts)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -68,6 +68,9 @@ def judgments() -> list[dict]:
     return json.loads(JUDGMENTS_FILE.read_text(encoding="utf-8"))
 
 
+NEED_PREFIX = "need:"        # categories of need queries: "need:<family key of catalog.types.NEEDS>"
+
+
 @dataclass
 class Evaluation:
     mrr: float
@@ -75,13 +78,18 @@ class Evaluation:
     top3_ok: float                 # share of queries whose expected institutions are all in the top 3
     failures: list[str]
     per_category: dict[str, float]
+    # per need family: MRR, recall@10, share whose first hit is of an expected type, query count
+    per_need: dict[str, dict[str, float]] = field(default_factory=dict)
+    type_first: float = 0.0        # over every need query: first hit of an expected type
 
 
 def evaluate(settings, ids: dict[str, int]) -> Evaluation:
     from index.api import SearchQuery, search
 
+    type_of = {row["key"]: row["type"] for row in catalog_rows()}
     reciprocal, recalls, top3, failures = [], [], [], []
     categories: dict[str, list[float]] = {}
+    needs: dict[str, list[tuple[float, float, float]]] = {}
     for judged in judgments():
         expected = {ids[key] for key in judged["expected"]}
         hits = search(settings, SearchQuery(text=judged["query"], per_page=10)).hits
@@ -91,12 +99,25 @@ def evaluate(settings, ids: dict[str, int]) -> Evaluation:
         recalls.append(len(expected & set(ranked)) / len(expected))
         ok = expected <= set(ranked[:3])
         top3.append(1.0 if ok else 0.0)
-        categories.setdefault(judged["category"], []).append(reciprocal[-1])
+        category = judged["category"]
+        categories.setdefault(category, []).append(reciprocal[-1])
+        if category.startswith(NEED_PREFIX):
+            right_type = bool(hits) and hits[0].fields["type"] in {type_of[k] for k in judged["expected"]}
+            needs.setdefault(category[len(NEED_PREFIX):], []).append(
+                (reciprocal[-1], recalls[-1], 1.0 if right_type else 0.0))
         if not ok:
             names = [hit.fields["name"] for hit in hits[:3]]
             failures.append(f"{judged['query']!r}: expected {judged['expected']}, got {names}")
     n = len(reciprocal)
+    per_need = {
+        family: {"mrr": sum(v[0] for v in values) / len(values),
+                 "recall_at_10": sum(v[1] for v in values) / len(values),
+                 "type_first": sum(v[2] for v in values) / len(values), "queries": len(values)}
+        for family, values in sorted(needs.items())
+    }
+    need_values = [v for values in needs.values() for v in values]
     return Evaluation(
         sum(reciprocal) / n, sum(recalls) / n, sum(top3) / n, failures,
         {cat: sum(v) / len(v) for cat, v in sorted(categories.items())},
+        per_need, sum(v[2] for v in need_values) / len(need_values) if need_values else 0.0,
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index import analysis, synonyms
+from index import analysis, needs, synonyms
 
 
 @pytest.mark.parametrize("text, folded", [
@@ -64,9 +64,17 @@ def test_type_terms_come_from_catalog_types():
     assert synonyms.type_terms("no-such-type") == synonyms.type_terms("other")
 
 
-def test_synonym_phrases_are_found_in_query_alternatives():
-    alts = [analysis.query_alternatives(w) for w in ["urzędy", "pracy", "Tarnów"]]
-    assert synonyms.synonym_types(alts) == [(0, 2, ("pup",))]
-    alts = [analysis.query_alternatives(w) for w in ["niepełnosprawni"]]
-    assert synonyms.synonym_types(alts) == [(0, 1, ("wtz", "zaz", "pcpr"))]
-    assert synonyms.synonym_types([analysis.query_alternatives("Tarnów")]) == []
+def test_need_phrases_are_found_in_query_alternatives():
+    spans = needs.find([analysis.query_alternatives(w) for w in ["urzędy", "pracy", "Tarnów"]])
+    assert [(s.start, s.end, s.phrase.types[0]) for s in spans] == [(0, 2, "pup")]
+    spans = needs.find([analysis.query_alternatives("niepełnosprawni")])
+    assert [(s.start, s.end, s.phrase.need) for s in spans] == [(0, 1, "niepelnosprawnosc")]
+    assert needs.find([analysis.query_alternatives("Tarnów")]) == []
+
+
+def test_words_split_cyrillic_and_its_apostrophes():
+    assert analysis.words("сімʼя в Кракові") == ["сім", "я", "в", "Кракові"]
+    assert analysis.words("сім'я") == analysis.words("сім’я") == ["сім", "я"]
+    assert analysis.fold("Їжа") == analysis.fold("їжа")
+    assert analysis.content_words("допомога в Кракові") == ["допомога", "Кракові"]
+    assert analysis.content_words("w") == ["w"]           # only stop words: keep them

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from index import api
-from index.plan import MAX_WORDS, build_plan, clean_words
+from index.plan import MAX_WORDS, NEED_RANK_SCORES, TYPE_PRIORS, build_plan, clean_words
 from index.query import AllOf, AnyOf, Const, Fuzzy, MatchAll, Prefix, Term, WithOptional
 
 
@@ -73,3 +73,19 @@ def test_soft_words_are_optional(engine):
     assert isinstance(node, WithOptional) and len(node.required.clauses) == 2
     texts = {n.text for n in walk(node.optional[0]) if isinstance(n, Term)}
     assert "pomoc" in texts
+
+
+def test_need_phrase_boosts_its_types_in_rank_order(engine):
+    node = plan(engine, "dom opieki dla mamy kraków").node
+    boosts = [c for c in node.optional if isinstance(c, Const) and isinstance(c.inner, Term)]
+    assert boosts[0] == Const(Term("type", "dps"), NEED_RANK_SCORES[0])
+    assert [b.score for b in boosts] == sorted((b.score for b in boosts), reverse=True)
+    # the first type beats the second plus the largest first-contact prior difference
+    assert NEED_RANK_SCORES[0] > NEED_RANK_SCORES[1] + max(score for _types, score in TYPE_PRIORS)
+    assert len(node.required.clauses) == 2             # "dom opieki" and "kraków"; "mamy" only ranks
+
+
+def test_a_ukrainian_need_phrase_is_planned_like_a_polish_one(engine):
+    node = plan(engine, "алкоголь Kraków").node
+    boosts = [c for c in node.optional if isinstance(c, Const) and isinstance(c.inner, Term)]
+    assert boosts and boosts[0].inner == Term("type", "gkrpa")
