@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from catalog.address import ParsedAddress
 from catalog.text import fold
 from catalog.types import Precision
-from geo import boundaries, gazetteer, teryt
+from geo import boundaries, gazetteer, localities, teryt
 
 PRECISION_RANK = {p.value: i for i, p in enumerate(Precision)}
 
@@ -57,10 +57,23 @@ def _place_results(name: str | None, flt: _Filter) -> list[GeoResult]:
     places = gazetteer.places_named(name)
     # Villages under 500 inhabitants are only known as post towns; use them when no place matched.
     fallback = () if any(flt.accepts(p.gmina_id6) for p in places) else gazetteer.post_towns_named(name)
-    return [
+    found = [
         GeoResult(p.lat, p.lon, Precision.LOCALITY.value, p.layer, p.gmina_id6, p.name)
         for p in (*places, *fallback) if flt.accepts(p.gmina_id6)
     ]
+    return found or _register_results(name, flt)
+
+
+def _register_results(name: str | None, flt: _Filter) -> list[GeoResult]:
+    """A village without a post office or 500 inhabitants: its SIMC locality (geo.localities), when the
+    address leaves one gmina holding a locality of that name (several would be a guess)."""
+    locs = [loc for loc in localities.named(name) if flt.accepts(loc.gmina_id6)]
+    locs = [loc for loc in locs if not loc.is_part] or locs
+    if len({loc.gmina_id6 for loc in locs}) != 1:
+        return []
+    loc = min(locs, key=lambda c: (not c.place_level_point, c.simc))
+    precision = Precision.LOCALITY.value if loc.place_level_point else Precision.GMINA.value
+    return [GeoResult(loc.lat, loc.lon, precision, "offline:simc", loc.gmina_id6, loc.name)]
 
 
 def _gmina_results(ids: list[str] | tuple[str, ...], flt: _Filter) -> list[GeoResult]:

@@ -75,3 +75,14 @@ def test_the_address_qualifiers_narrow_the_register_and_kolo_is_a_word():
     assert localities.parse_query("Nowa Wieś koło Kęt").near == "Kęt"
     assert len({loc.gmina_id6 for loc in localities.named("Drzonowo")}) > 1
     assert assign(parse_address("Drzonowo 3, gmina Kołobrzeg")).gmina_id6 == "320804"
+
+
+def test_the_offline_geocoder_places_such_a_village_at_its_own_point():
+    from geo import offline
+
+    found = offline.geocode(parse_address("Kosienice 12"))
+    loc = localities.named("Kosienice")[0]
+    assert (found.precision, found.geocoder, found.gmina_id6) == ("locality", "offline:simc", "181310")
+    assert (found.lat, found.lon) == (loc.lat, loc.lon)
+    # Several gminy with a locality of the name and nothing in the address to choose: no register point.
+    assert all(c.geocoder != "offline:simc" for c in offline.candidates(parse_address("Drzonowo 3")))
