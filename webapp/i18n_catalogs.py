@@ -19,7 +19,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po, write_po
 
 from catalog.settings import REPO_ROOT
-from webapp.i18n import DEFAULT_LOCALE, LOCALES
+from webapp.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES
 
 BABEL_CFG = REPO_ROOT / "babel.cfg"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -64,9 +64,13 @@ def update() -> None:
     template = extract()
     for locale in TRANSLATED:
         catalog = read(locale) if po_path(locale).exists() else Catalog(locale=locale, project="Mapa Wsparcia")
+        created = catalog.creation_date
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        catalog.creation_date = created   # no churn in the files when nothing changed
         catalog.fuzzy = False   # a fuzzy header is left out of the .mo, and with it the charset
+        catalog.version, catalog.last_translator = "1", "Mapa Wsparcia"
+        catalog.language_team = f"{LANGUAGE_NAMES[locale]} <{locale}>"
         write(locale, catalog)
 
 
