@@ -362,7 +362,12 @@ def _by_distance(reader, node: Node, filters: Filters, query: SearchQuery):
     """Nearest first: widen the box until enough matches lie inside the circle. With a radius the page
     comes from the smallest box that holds it and the total from _circle_count (not every match read)."""
     near, needed = query.near, query.page * query.per_page
-    radii = _radii_within(query.radius_km) if query.radius_km else EXPANDING_RADII_KM
+    radii = EXPANDING_RADII_KM
+    in_box = None
+    if query.radius_km:
+        # Few matches in the box: read them all at once; many (a city): see _circle_count.
+        in_box = reader.top(node, Filters(filters.values, bbox(*near, query.radius_km)), 1, 0, False)[0]
+        radii = (query.radius_km,) if in_box <= READ_WHOLE_BOX else _radii_within(query.radius_km)
     inside: list[tuple[Match, float]] = []
     radius = radii[0]
     for radius in radii:
@@ -373,7 +378,7 @@ def _by_distance(reader, node: Node, filters: Filters, query: SearchQuery):
     inside.sort(key=lambda item: (item[1], -item[0].score))
     if query.radius_km:
         total = len(inside) if radius == query.radius_km else _circle_count(reader, node, filters, near,
-                                                                             query.radius_km)
+                                                                             query.radius_km, in_box)
     else:   # everything located, wherever it is (institutions without a point cannot be sorted)
         total = reader.top(node, Filters(filters.values, (-90.0, 90.0, -180.0, 180.0)), 1, 0, False)[0]
     offset = _offset(query)
@@ -385,20 +390,23 @@ def _radii_within(radius_km: float) -> tuple[float, ...]:
     return tuple(r for r in (1.0, 2.0, *EXPANDING_RADII_KM) if r < radius_km) + (radius_km,)
 
 
+READ_WHOLE_BOX = 1000   # matches in a radius's box read at once (below this, counting by parts costs more)
 CIRCLE_ROWS = 8
 # Slack of the box edges between the parts of _circle_count, in degrees (~10 m): more than any backend's
 # rounding of a stored coordinate (whoosh keeps 32-bit floats), so a match on an edge is read, not lost.
 EDGE_DEG = 1e-4
 
 
-def _circle_count(reader, node: Node, filters: Filters, near: tuple[float, float], radius_km: float) -> int:
+def _circle_count(reader, node: Node, filters: Filters, near: tuple[float, float], radius_km: float,
+                  in_box: int | None = None) -> int:
     """How many located matches lie within radius_km of `near`, reading few of them: the box's count
     (nothing read) less the matches outside the circle. Those lie only outside the middle part of each of
     CIRCLE_ROWS rows of the box, a part wholly inside the circle (its corners are checked); the rest of
     each row (the box's corners and the circle's edge) is read and measured."""
     box = bbox(*near, radius_km)
     min_lat, max_lat, min_lon, max_lon = box
-    in_box = reader.top(node, Filters(filters.values, box), 1, 0, False)[0]
+    if in_box is None:
+        in_box = reader.top(node, Filters(filters.values, box), 1, 0, False)[0]
     step = (max_lat - min_lat) / CIRCLE_ROWS
     edge: list[Match] = []
     for row in range(CIRCLE_ROWS):

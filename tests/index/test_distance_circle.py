@@ -65,7 +65,10 @@ def _cases(rows):
         yield near, radius, (None, "integracji")[n % 2 == 0 and n % 4 == 0]
 
 
-def test_nearest_within_a_radius_equals_measuring_every_match(indexed):
+@pytest.mark.parametrize("whole_box", [0, api.READ_WHOLE_BOX])
+def test_nearest_within_a_radius_equals_measuring_every_match(indexed, monkeypatch, whole_box):
+    """Both ways: the box read whole (few matches) and the page's small box + the circle counted by parts."""
+    monkeypatch.setattr(api, "READ_WHOLE_BOX", whole_box)
     settings, rows = indexed
     for near, radius, word in _cases(rows):
         # Which institutions the words match is the index's business: every located match of the text.
