@@ -11,7 +11,14 @@ from index.api import SearchQuery, search
 
 
 def indexed_ids(settings) -> set[int]:
-    return {h.id for h in search(settings, SearchQuery(per_page=100)).hits}
+    out: set[int] = set()
+    page = 1
+    while True:      # the judged catalog is larger than one page
+        hits = search(settings, SearchQuery(per_page=100, page=page)).hits
+        out |= {h.id for h in hits}
+        if len(hits) < 100:
+            return out
+        page += 1
 
 
 def catalog_ids(settings) -> set[int]:
