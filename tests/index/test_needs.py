@@ -153,3 +153,18 @@ def test_need_pages_agree_with_the_thesaurus(need):
     firsts = {p.types[0] for p in needs.thesaurus().phrases if p.need == need}
     assert firsts <= page_types, (need, firsts - page_types)
     assert page_types <= set(needs.family_types(need)), (need, page_types - set(needs.family_types(need)))
+
+
+def test_no_ukrainian_or_english_prefix_meets_a_polish_word_of_another_need():
+    """`drug*` would meet "drugi": a prefix must not catch a Polish word that alone means another need
+    (inside a longer Polish phrase the longer phrase wins: "przemoc wobec seniora" stays violence)."""
+    from index import analysis
+
+    phrases = needs.thesaurus().phrases
+    polish = {(p.folded, p.need) for p in phrases if p.lang == "pl" and len(p.tokens) == 1}
+    assert all(analysis.fold(w) for w, _n in polish)
+    for phrase in phrases:
+        for token in phrase.tokens:
+            if token.prefix is not None and phrase.lang != "pl":
+                clash = {(w, n) for w, n in polish if w.startswith(token.prefix) and n != phrase.need}
+                assert not clash, (phrase.text, clash)
