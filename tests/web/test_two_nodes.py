@@ -45,6 +45,7 @@ class Node:
     name: str
     env: dict[str, str]
     port: int
+    log: Path
     proc: subprocess.Popen | None = None
 
     @property
@@ -74,7 +75,7 @@ def _wait(what: str, check, nodes: list[Node]) -> None:
     while time.monotonic() < deadline:
         for node in nodes:
             if node.proc is not None and node.proc.poll() is not None:
-                raise AssertionError(f"{node.name} exited: {node.proc.stderr.read()}")
+                raise AssertionError(f"{node.name} exited: {node.log.read_text()}")
         try:
             if check():
                 return
@@ -97,14 +98,12 @@ def nodes(postgres_url, tmp_path):
                "DPS_04_EXPECTED_MIN": "1", "SDS_12_EXPECTED_MIN": "1"}
         for unset in ("SECRET_KEY", "INDEX_DIR"):
             env.pop(unset, None)
-        out.append(Node(name, env, _free_port()))
+        out.append(Node(name, env, _free_port(), tmp_path / f"serve-{name}.log"))
     for node in out:   # both started at once on the un-migrated database: their upgrades serialise
-        node.proc = subprocess.Popen(
-            [sys.executable, "-c", "from orchestration.cli import main; main()", "serve", "--server", "gunicorn",
-             "--port", str(node.port)], cwd=REPO_ROOT, env={**node.env, "WEB_WORKERS": "2", "WEB_THREADS": "4"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        _start(node)
     try:
-        _wait("both nodes to listen", lambda: all(n.get("/zdrowie")[0] in (200, 503) for n in out), out)
+        retries = [0]
+        _wait("both nodes to listen", lambda: _listening(out, retries), [])
         yield out
     finally:
         for node in out:
@@ -116,7 +115,29 @@ def nodes(postgres_url, tmp_path):
             except subprocess.TimeoutExpired:
                 os.killpg(node.proc.pid, signal.SIGKILL)
                 node.proc.wait(timeout=10)
-            node.proc.stderr.close()
+
+
+def _start(node: Node) -> None:
+    """`wsparcie serve` of this node; its log goes to a file (a pipe nobody reads could fill and stall it)."""
+    with node.log.open("w") as log:
+        node.proc = subprocess.Popen(
+            [sys.executable, "-c", "from orchestration.cli import main; main()", "serve", "--server", "gunicorn",
+             "--port", str(node.port)], cwd=REPO_ROOT, env={**node.env, "WEB_WORKERS": "2", "WEB_THREADS": "4"},
+            stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+
+
+def _listening(nodes: list[Node], retries: list[int]) -> bool:
+    """Both nodes answer; a node whose free port was taken by another test meanwhile gets a new one
+    (at most three times: `retries` counts them)."""
+    for node in nodes:
+        if node.proc.poll() is not None:
+            err = node.log.read_text()
+            if "Connection in use" not in err or retries[0] >= 3:
+                raise AssertionError(f"{node.name} exited: {err}")
+            retries[0] += 1
+            node.port = _free_port()
+            _start(node)
+    return all(n.get("/zdrowie")[0] in (200, 503) for n in nodes)
 
 
 def _answers(node: Node) -> list:
