@@ -12,13 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context, has_request_context
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from catalog import db as catalog_db
+from catalog import zero_results
 from catalog.models import Institution
 from catalog.settings import Settings
+from catalog.text import fold
+from catalog.types import NEEDS
 from geo import resolve as geo_resolve
 from index import api as index_api
-from index import fallback
+from index import fallback, needs
 from index.api import Located, SearchQuery, SearchResult
 
 log = logging.getLogger(__name__)
@@ -127,3 +132,74 @@ def resolve(session: Session, settings: Settings, text: str | None = None,
             point: tuple[float, float] | None = None) -> geo_resolve.Resolution | None:
     """The place and its competent units (geo.resolve.resolve); None when no such place is known."""
     return geo_resolve.resolve(session, settings, text=text, point=point)
+
+
+# --- zero results: counted for the operator, and never the end of the road ---------------------------------
+
+READ_ONLY_EXTENSION = "wsparcie.zero_results_read_only"
+
+
+def _read_only(error: BaseException) -> bool:
+    """SQLite opened read-only (a full disk, a read-only file) or a PostgreSQL read-only transaction."""
+    orig = getattr(error, "orig", error)
+    text = str(orig).lower()
+    return getattr(orig, "sqlstate", None) == "25006" or "readonly" in text or "read-only" in text
+
+
+def log_zero_result(settings: Settings, query: str | None, place: str | None, need: str | None) -> None:
+    """Count a search that found nothing (catalog.zero_results: text only, never the client's address).
+
+    Its own short transaction, apart from the page's session; a failing write is logged and the page goes
+    on, a read-only catalog is skipped (noted in the log once per process)."""
+    try:
+        with catalog_db.session_scope(settings.database_url) as session:
+            zero_results.record(session, query, place, need)
+    except SQLAlchemyError as error:
+        if not _read_only(error):
+            log.warning("zero-result search not recorded: %s", error)
+            return
+        flags = current_app.extensions if has_app_context() else {}
+        if not flags.get(READ_ONLY_EXTENSION):
+            flags[READ_ONLY_EXTENSION] = True
+            log.info("catalog is read-only: zero-result searches are not recorded")
+    except Exception:   # counting is a side matter: the page is answered anyway
+        log.exception("zero-result search not recorded")
+
+
+def need_suggestions(text: str | None, need: str | None = None, limit: int = 5) -> dict[str, Any]:
+    """What a search that found nothing offers next (index.needs.suggest): the need phrases nearest to
+    what was typed (never the typed words themselves) as new queries, and their needs that the pages can
+    filter on (catalog.types.NEEDS) as need links — {"suggestions": [...], "needs": [(key, label)]}."""
+    found: list[needs.Suggestion] = []
+    if text and text.strip():
+        try:
+            found = list(needs.suggest(text, limit=limit + 1))
+        except Exception:   # a suggestion is a help, never a reason for the page to fail
+            log.exception("need suggestions failed for a zero-result search")
+    typed = fold(text)
+    phrases = [s for s in found if fold(s.phrase) != typed][:limit]
+    keys = list(dict.fromkeys(s.need for s in found if s.need in NEEDS and s.need != need))
+    return {"suggestions": phrases, "needs": [(key, NEEDS[key]) for key in keys]}
+
+
+# --- "Którą miejscowość masz na myśli?": long lists of choices grouped by województwo -----------------------
+
+GROUP_CHOICES_OVER = 12    # more choices than this are grouped by województwo (a <details> each)
+_POLISH_ORDER = {c: i for i, c in enumerate("aąbcćdeęfghijklłmnńoóprsśtuvwxyzźż")}
+
+
+def polish_sort_key(text: str) -> tuple[int, ...]:
+    """Polish alphabetical order of a name ("lubuskie" < "łódzkie" < "małopolskie")."""
+    return tuple(_POLISH_ORDER.get(c, 100 + ord(c)) for c in (text or "").lower())
+
+
+def choice_groups(alternatives: Sequence[geo_resolve.Place]) -> list[dict[str, Any]]:
+    """The choices by województwo in Polish alphabetical order, each keeping the resolver's order
+    (geo.localities.CHOICE_ORDER) inside: [{"wojewodztwo", "woj_code", "choices": [place dicts]}]."""
+    groups: dict[str, dict[str, Any]] = {}
+    for alt in alternatives:
+        d = alt.to_dict()
+        name = d["wojewodztwo"] or ""
+        group = groups.setdefault(name, {"wojewodztwo": name, "woj_code": d["woj_code"], "choices": []})
+        group["choices"].append(d)
+    return sorted(groups.values(), key=lambda grp: polish_sort_key(grp["wojewodztwo"]))

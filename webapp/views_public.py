@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from catalog.models import Institution
 from catalog.radii import widen
@@ -12,14 +13,18 @@ from catalog.types import Status, info
 from geo import teryt
 from index import params
 from index.api import QueryError, SearchQuery
-from webapp import lookup, present
+from webapp import helplines, lookup, present
 from webapp import page_queries as pq
 from webapp.db import session, settings
 from webapp.forms import ReportForm
+from webapp.i18n import query_message
 from webapp.routing import ID_CONVERTER
 from webapp.security import client_hash, honeypot_filled, limiter, report_rate_limit
 
 bp = Blueprint("public", __name__)
+# templates/macros.html place_choices: long lists of place choices grouped by województwo
+bp.add_app_template_global(lookup.choice_groups, "choice_groups")
+bp.add_app_template_global(lookup.GROUP_CHOICES_OVER, "group_choices_over")  # type: ignore[arg-type]
 
 PER_PAGE = 20
 MAX_PAGE = 500
@@ -64,7 +69,8 @@ def home():
     need = params.page_need(args)
     point = _point()
     ctx = {"q": q, "gdzie": gdzie, "need": need, "searched": bool(q or gdzie or need or point),
-           "resolution": None, "listing": None, "message": None}
+           "resolution": None, "listing": None, "message": None, "zero": None,
+           "crisis": helplines.box(helplines.crisis_page(q, need))}
     if not ctx["searched"]:
         return render_template("home.html", **ctx)
     near = point
@@ -74,16 +80,26 @@ def home():
         if resolution is not None and resolution.place is not None and resolution.place.lat is not None:
             near = (resolution.place.lat, resolution.place.lon)
         elif not point and resolution is None:       # an ambiguous name shows its choices instead
-            ctx["message"] = (f"Nie znaleźliśmy miejsca „{gdzie}”. Wpisz nazwę miejscowości, kod pocztowy "
-                              "(np. 15-950) albo adres.")
+            ctx["message"] = _("Nie znaleźliśmy miejsca „%(place)s”. Wpisz nazwę miejscowości, kod pocztowy "
+                               "(np. 15-950) albo adres.", place=gdzie)
     # Only the text and the need count on the home page: its form has no other filters.
     query = params.parse_page({"q": [q], "potrzeba": [need or ""]}, per_page=PER_PAGE)
     if q or need or near:
         try:
             ctx["listing"], ctx["radius_km"] = _nearby_first(query, near)
+            ctx["zero"] = _zero_results(ctx["listing"], q, gdzie, need)
         except QueryError as exc:
-            ctx["message"] = str(exc)
+            ctx["message"] = query_message(exc)
     return render_template("home.html", **ctx)
+
+
+def _zero_results(listing: Listing, q: str, place: str, need: str | None) -> dict | None:
+    """A search that found nothing does not end the road: it is counted for the operator (text only) and
+    the page offers the nearest need words; the competent offices of the place are shown by the caller."""
+    if listing.total or not (q or need):
+        return None
+    lookup.log_zero_result(settings(), q, place, need)
+    return lookup.need_suggestions(q, need)
 
 
 def _nearby_first(query: SearchQuery, near: tuple[float, float] | None) -> tuple[Listing, float | None]:
@@ -96,20 +112,34 @@ def _nearby_first(query: SearchQuery, near: tuple[float, float] | None) -> tuple
 
 def institution_list():
     query = page_query()
-    message, listing = None, Listing()
+    need = params.page_need(params.as_params(request.args))
+    message, listing, zero = None, Listing(), None
     try:
         listing = search_listing(query)
+        if query.page == 1:
+            zero = _zero_results(listing, query.text or "", _area_text(query), need)
     except QueryError as exc:
-        message = str(exc)
+        message = query_message(exc)
     pages = max(1, math.ceil(listing.total / PER_PAGE))
     woj = query.woj or (query.powiat[:2] if query.powiat else None)
     return render_template(
-        "list.html", f=query, need=params.page_need(params.as_params(request.args)), listing=listing,
+        "list.html", f=query, need=need, listing=listing, zero=zero,
+        crisis=helplines.box(helplines.crisis_page(query.text, need, query.types)),
         page=query.page, pages=min(pages, MAX_PAGE), message=message,
         wojewodztwa=teryt.wojewodztwa(), powiaty=teryt.powiaty(woj) if woj else [],
         gminy=teryt.gminy(query.powiat) if query.powiat else [], woj=woj,
         page_args={k: v for k, v in request.args.items(multi=True) if k != "strona"},
     )
+
+
+def _area_text(query: SearchQuery) -> str:
+    """The list's area filter as words, for the zero-result log ("gmina Zabłudów")."""
+    names = teryt.names_for(query.gmina[:6] if query.gmina else None, query.powiat, query.woj)
+    if query.gmina and names["gmina"]:
+        return f"gmina {names['gmina']}"
+    if query.powiat and names["powiat_label"]:
+        return names["powiat_label"]
+    return f"woj. {names['wojewodztwo']}" if query.woj and names["wojewodztwo"] else ""
 
 
 def _nearby(inst: Institution) -> list[tuple[Institution, float | None]]:
@@ -135,6 +165,7 @@ def _detail_context(inst: Institution) -> dict:
         "inst": inst, "provenance": provenance, "nearby": nearby, "parent": parent,
         "referral": pq.referral_units(s, inst) if needs_referral else [],
         "source_names": names, "places_source": present.places_source(provenance, names),
+        "crisis": helplines.box(helplines.is_crisis_type(inst.type)),
     }
 
 

@@ -5,15 +5,23 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
 from catalog import zero_results
-from catalog.db import session_scope
+from catalog.db import get_engine, session_scope
 from catalog.models import ZERO_RESULT_TEXT_MAX, ZeroResultQuery
 from orchestration.stages_cli import status_cmd
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _closed_engine(db_settings):
+    """Close this test's pooled connections: a cached engine evicted later would drop them unclosed."""
+    yield
+    get_engine(db_settings.database_url).dispose()
 
 
 def _record(settings, *args, now=None) -> bool:
