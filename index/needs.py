@@ -10,7 +10,8 @@ suggestions):
 
 * `detect(text) -> NeedMatch`: the needs, ranked types, crisis flag and phrases found in a text;
 * `suggest(text, limit) -> list[Suggestion]`: the nearest need phrases for a query that found nothing;
-* `need_label(key)`, `CRISIS_NEEDS`, `family_types(key)`, `is_soft(alternatives)`, `find(alternatives)`.
+* `need_label(key)`, `CRISIS_NEEDS`, `family_types(key)`, `is_soft(alternatives)`, `find(alternatives)`,
+  `typo_terms(folded)` (a misspelt one-word need phrase, for the planner's words found nowhere).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from catalog.types import NEEDS, InstitutionType
 from index import analysis
@@ -261,6 +262,31 @@ def _find(th: Thesaurus, alternatives: Sequence[Sequence[str]]) -> list[Span]:
             taken |= positions
             found.append(span)
     return sorted(found, key=lambda s: s.start)
+
+
+TYPO_MIN_SCORE = 85.0        # rapidfuzz ratio for a word found nowhere to count as a one-word need phrase
+TYPO_MIN_LENGTH = 5
+
+
+@lru_cache(maxsize=1)
+def _single_words() -> tuple[tuple[str, ...], tuple[Phrase, ...]]:
+    singles = tuple(p for p in thesaurus().phrases
+                    if p.lang == "pl" and len(p.tokens) == 1 and p.tokens[0].prefix is None
+                    and not p.tokens[0].surface_only and len(p.folded) >= TYPO_MIN_LENGTH)
+    return tuple(p.folded for p in singles), singles
+
+
+@lru_cache(maxsize=4096)
+def typo_terms(folded: str) -> tuple[str, ...]:
+    """The terms of the one-word Polish need phrase nearest to a misspelt folded word ("alkohl" ->
+    the terms of "alkohol"); () when none is near enough. Used by the planner for words found nowhere."""
+    if len(folded) < TYPO_MIN_LENGTH:
+        return ()
+    choices, singles = _single_words()
+    best = process.extractOne(folded, choices, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_SCORE)
+    if best is None:
+        return ()
+    return tuple(sorted(singles[best[2]].tokens[0].terms))
 
 
 def detect(text: str) -> NeedMatch:

@@ -9,7 +9,8 @@
 * the last word, while still being typed (no trailing space) and not yet a known word, matches as
   a prefix;
 * only a word found nowhere in the index is expanded to similar words (typo tolerance as a
-  fallback), so fuzzy matches never push exact ones down;
+  fallback), so fuzzy matches never push exact ones down; such a word near a one-word need phrase
+  ("alkohl", "bezdomy") also counts as that phrase;
 * generic words ("pomoc", "gdzie") only add to the score, they do not filter;
 * when AND finds nothing, a relaxed OR query ranks documents by how many words they match.
 """
@@ -23,6 +24,7 @@ from index import analysis
 from index.documents import TEXT_FIELDS
 from index.needs import find as find_needs
 from index.needs import is_soft
+from index.needs import typo_terms as need_typo_terms
 from index.query import AllOf, AnyOf, Const, Fuzzy, MatchAll, Node, Prefix, SomeOf, Term, WithOptional
 
 MAX_QUERY_CHARS = 200
@@ -100,6 +102,8 @@ def build_plan(text: str, vocab: Vocabulary, fold_map: dict[str, list[str]]) -> 
         group, fuzzy = _word_group(word, alternatives[i], typing and i == len(found) - 1, vocab)
         groups.append(group)
         used_fuzzy = used_fuzzy or fuzzy
+        if fuzzy:   # a word found nowhere may be a misspelt need word ("alkohl"): it means that need too
+            alternatives[i] = alternatives[i] + need_typo_terms(alternatives[i][0])
     soft = [is_soft(a) for a in alternatives]
     groups, soft, need_boosts = _apply_needs(groups, alternatives, soft)
     relaxed = SomeOf(tuple(groups)) if len(groups) > 1 else None

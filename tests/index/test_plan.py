@@ -89,3 +89,11 @@ def test_a_ukrainian_need_phrase_is_planned_like_a_polish_one(engine):
     node = plan(engine, "алкоголь Kraków").node
     boosts = [c for c in node.optional if isinstance(c, Const) and isinstance(c.inner, Term)]
     assert boosts and boosts[0].inner == Term("type", "gkrpa")
+
+
+def test_a_misspelt_need_word_found_nowhere_still_means_its_need(engine):
+    result = plan(engine, "alkohl kraków")
+    boosts = [c for c in result.node.optional if isinstance(c, Const) and isinstance(c.inner, Term)]
+    assert result.fuzzy and boosts and boosts[0].inner == Term("type", "gkrpa")
+    known = plan(engine, "krakuw mops")                    # a misspelt place is no need word
+    assert not [c for c in known.node.optional if isinstance(c, Const) and isinstance(c.inner, Term)]
