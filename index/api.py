@@ -545,7 +545,8 @@ def rebuild(settings: Settings, session: Session) -> int:
         generation = store.new_generation(settings.index_dir, backend)
         try:
             high_water = _high_water(session)   # read first: a row changed while we read is newer
-            count, window = catalog_counts(session, high_water)
+            count = session.exec(select(func.count()).select_from(Institution)).one()
+            window = _window_ids(session, high_water)
             writer = _module(backend).Writer(generation, create=True)
             added, words = _add_documents(writer, _institutions(session))
             count = len(added)
@@ -554,7 +555,8 @@ def rebuild(settings: Settings, session: Session) -> int:
             _merge_fold_map(fold_map, analysis.fold_map_entries(words))
             store.write_fold_map(generation, fold_map)
             store.write_schema_version(generation, documents.SCHEMA_VERSION)
-            store.write_catalog_state(generation, store.CatalogState(added, high_water, set(), count, window))
+            store.write_catalog_state(generation, store.CatalogState(added, high_water, set(), count, len(window),
+                                                                     window))
         except BaseException:
             shutil.rmtree(generation, ignore_errors=True)
             raise
@@ -611,24 +613,50 @@ def catch_up(settings: Settings, session: Session, also: Iterable[int] = ()) -> 
         if generation is None or state is None:
             return CatchUp(rebuilt=True)   # a rebuild ran meanwhile (or the index vanished): nothing to do
         high_water = _high_water(session)
-        mark = catalog_counts(session, high_water)   # before the reads below: what they cover at least
+        # Before the reads below, so they cover at least what the mark counts.
+        count = session.exec(select(func.count()).select_from(Institution)).one()
+        window = _window_ids(session, high_water)
+        mark = (count, len(window))
         catalog_ids = set(session.exec(select(Institution.id)).all())
-        query = select(Institution.id)
-        if state.high_water is not None:
-            query = query.where(Institution.updated_at >= state.high_water - CATCH_UP_OVERLAP)
-        wanted = set(session.exec(query).all()) | (catalog_ids - state.ids) | state.pending
+        changed = (_changed_since(session, state) if state.high_water is not None
+                   else set(session.exec(select(Institution.id)).all()))
+        wanted = changed | (catalog_ids - state.ids) | state.pending
         wanted |= {int(i) for i in also}
         gone = (state.ids - catalog_ids) | (state.pending - catalog_ids)
         if not wanted and not gone and high_water == state.high_water:
-            if (state.catalog_count, state.window_count) != mark:
-                store.write_catalog_state(generation, store.CatalogState(state.ids, high_water, set(), *mark))
+            if (state.catalog_count, state.window_count, state.window_ids) != (*mark, window):
+                store.write_catalog_state(generation, store.CatalogState(state.ids, high_water, set(), *mark,
+                                                                         window))
             return CatchUp()
-        added = _replace(settings, session, generation, state, wanted | gone, high_water, mark)
+        added = _replace(settings, session, generation, state, wanted | gone, high_water, mark, window)
     return CatchUp(updated=len(added), removed=len(gone - added))
 
 
+def _changed_since(session: Session, state: store.CatalogState) -> set[int]:
+    """Ids to re-index because they changed since the generation was brought level: those stamped at or
+    after its high-water mark, plus those a slow transaction committed later with a stamp within the
+    overlap before it (rows there that were not there then). A state that did not record its window
+    (older, or after a partial update) re-reads the whole overlap."""
+    assert state.high_water is not None
+    start = state.high_water - CATCH_UP_OVERLAP
+    if state.window_ids is None:
+        return set(session.exec(select(Institution.id).where(Institution.updated_at >= start)).all())
+    newer = set(session.exec(select(Institution.id).where(Institution.updated_at >= state.high_water)).all())
+    inside = set(session.exec(select(Institution.id).where(Institution.updated_at >= start,
+                                                           Institution.updated_at < state.high_water)).all())
+    return newer | (inside - state.window_ids)
+
+
+def _window_ids(session: Session, high_water: datetime | None) -> set[int]:
+    if high_water is None:
+        return set()
+    return set(session.exec(select(Institution.id)
+                            .where(Institution.updated_at >= high_water - CATCH_UP_OVERLAP)).all())
+
+
 def _replace(settings: Settings, session: Session, generation: Path, state: store.CatalogState | None,
-             ids: set[int], high_water: datetime | None, mark: tuple[int, int] | None = None) -> set[int]:
+             ids: set[int], high_water: datetime | None, mark: tuple[int, int] | None = None,
+             window: set[int] | None = None) -> set[int]:
     """Delete these ids' documents and add back those still in the catalog; record it in the state
     (pending first, so a crash between the commit and the final state write is redone next time).
     `mark`: the catalog's counts when a catch-up read it (None after a partial update)."""
@@ -644,5 +672,5 @@ def _replace(settings: Settings, session: Session, generation: Path, state: stor
         store.write_fold_map(generation, fold_map)
     if state is not None:
         store.write_catalog_state(generation, store.CatalogState((state.ids - ids) | added, high_water, set(),
-                                                                 *(mark or (None, None))))
+                                                                 *(mark or (None, None)), window))
     return added

@@ -160,6 +160,7 @@ class CatalogState:
     pending: set[int] = field(default_factory=set)
     catalog_count: int | None = None
     window_count: int | None = None
+    window_ids: set[int] | None = None   # the ids stamped within that overlap (index.api.catch_up)
 
 
 def _state_path(generation: Path) -> Path:
@@ -173,7 +174,8 @@ def read_catalog_state(generation: Path) -> CatalogState | None:
         mark = raw.get("high_water")
         return CatalogState(set(raw["ids"]), datetime.fromisoformat(mark) if mark else None,
                             set(raw.get("pending", [])), _optional_int(raw.get("catalog_count")),
-                            _optional_int(raw.get("window_count")))
+                            _optional_int(raw.get("window_count")),
+                            None if raw.get("window_ids") is None else set(raw["window_ids"]))
     except (FileNotFoundError, KeyError, TypeError, ValueError):
         return None
 
@@ -185,7 +187,8 @@ def _optional_int(value) -> int | None:
 def write_catalog_state(generation: Path, state: CatalogState) -> None:
     data = {"version": 1, "high_water": state.high_water.isoformat() if state.high_water else None,
             "ids": sorted(state.ids), "pending": sorted(state.pending),
-            "catalog_count": state.catalog_count, "window_count": state.window_count}
+            "catalog_count": state.catalog_count, "window_count": state.window_count,
+            "window_ids": None if state.window_ids is None else sorted(state.window_ids)}
     target = _state_path(generation)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")

@@ -111,3 +111,15 @@ def test_the_follower_thread_catches_up_and_stops(writable):
         follower.stop()
     assert _sync(settings).level and follower.last_error is None
     assert search(settings, SearchQuery(text="bochni")).total == 1
+
+
+def test_catching_up_reads_only_what_changed_not_the_whole_overlap(writable):
+    """Every fixture row was stamped within the last hour (the catch-up overlap): re-reading the overlap
+    would re-index all of them; only the changed row (and any sharing the mark's stamp) is."""
+    settings, ids = writable
+    with db.session_scope(settings.database_url) as session:
+        inst = session.get(Institution, min(ids.values()))
+        inst.name, inst.updated_at = "Centrum Usług Społecznych w Limanowej", utcnow()
+    outcome = follow.follow_once(settings)
+    assert outcome is not None and 1 <= outcome.updated <= 2 < len(ids)
+    assert search(settings, SearchQuery(text="limanowej")).total == 1
