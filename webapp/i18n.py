@@ -136,6 +136,7 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     from geo import resolve
     from index import api as index_api
     from index import fallback
+    from webapp import helplines
 
     for code, info in types.TYPES.items():
         for field in ("label", "plural", "what", "who", "how_to_get_in", "competent_label"):
@@ -156,6 +157,9 @@ def vocabulary() -> Iterator[tuple[str, str]]:
     for name in ("ROLE_LABELS", "PLACEHOLDER_LABELS"):
         for code, label in getattr(resolve, name, {}).items():
             yield label, f"geo.resolve.{name}[{code}]"
+    for line in helplines.load().helplines:   # curated data shown as interface text
+        for field in ("name", "who", "hours"):
+            yield getattr(line, field), f"data/helplines.toml {line.display} {field}"
 
 
 def extract_vocabulary(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:

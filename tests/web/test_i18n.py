@@ -191,3 +191,13 @@ def test_lower_layer_vocabulary_is_translated_by_msgid(app):
                                  "Showing results for similar words.")
         assert vocab("Centrum integracji społecznej") == "Social integration centre"
         assert vocab("tekst spoza katalogu") == "tekst spoza katalogu"   # unknown text stays as it is
+
+
+@pytest.mark.parametrize("prefix, heading, line", [
+    ("/uk", "Потрібна допомога зараз? Зателефонуйте", "Кризовий телефон довіри для дорослих"),
+    ("/en", "Need help now? Call", "Crisis helpline for adults"),
+])
+def test_crisis_helplines_in_the_language(client, prefix, heading, line):
+    html = client.get(f"{prefix}/?potrzeba=przemoc").get_data(as_text=True)
+    assert heading in html and line in html
+    assert 'href="tel:116123"' in html   # the numbers are the numbers
