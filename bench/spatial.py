@@ -126,7 +126,7 @@ def query_plan(session) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=5000, help="synthetic institutions (default 5000)")
-    parser.add_argument("--queries", type=int, default=60, help="queries per case and area (default 60)")
+    parser.add_argument("--queries", type=int, default=30, help="queries per case and area (default 30)")
     parser.add_argument("--database-url", help="catalog database (default: a fresh SQLite file)")
     args = parser.parse_args()
 
