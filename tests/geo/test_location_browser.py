@@ -61,10 +61,12 @@ def test_location_button_not_shown_without_javascript(site, browser):
         page.goto(site + "/")
         assert page.locator("#geo-button").count() == 1
         assert not page.locator("#geo-button").is_visible()
-        # The choices work without JavaScript: plain links with the narrowed query.
+        # The choices work without JavaScript: groups open with <details>, choices are plain links.
         page.goto(site + "/?gdzie=Dąbrowa")
         assert page.locator("#choices-heading").inner_text() == "Którą miejscowość masz na myśli?"
-        page.locator(".place-choices a").nth(1).click()
+        group = page.locator("details.choice-group").nth(1)
+        group.locator("summary").click()
+        group.locator("a").first.click()
         assert page.locator("#competent-heading").inner_text().startswith("Urzędy i ośrodki właściwe dla: Dąbrowa")
     finally:
         context.close()
