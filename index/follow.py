@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import func, select
 
@@ -46,10 +47,29 @@ class Sync:
     behind: int = 0
 
 
+_STATES: dict[Path, tuple[tuple[int, int, int], store.CatalogState | None]] = {}
+
+
+def _state(generation: Path) -> store.CatalogState | None:
+    """The generation's catalog state, parsed again only when its file was replaced (at 100 000
+    institutions the file holds ~200 000 ids: parsing it was most of a check's cost)."""
+    try:
+        st = store.state_path(generation).stat()
+    except FileNotFoundError:
+        return None
+    stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+    cached = _STATES.get(generation)
+    if cached is None or cached[0] != stamp:
+        if len(_STATES) > 8:
+            _STATES.clear()
+        cached = _STATES[generation] = (stamp, store.read_catalog_state(generation))
+    return cached[1]
+
+
 def sync_state(settings: Settings, session) -> Sync:
     backend = api.backend_name(settings)
     generation = store.current_generation(settings.index_dir, backend)
-    state = store.read_catalog_state(generation) if generation is not None else None
+    state = _state(generation) if generation is not None else None
     newest = session.exec(select(func.max(Institution.updated_at))).one()
     if state is None:
         count, _window = api.catalog_counts(session, None)

@@ -163,14 +163,14 @@ class CatalogState:
     window_ids: set[int] | None = None   # the ids stamped within that overlap (index.api.catch_up)
 
 
-def _state_path(generation: Path) -> Path:
+def state_path(generation: Path) -> Path:
     return generation.parent / f"state-{generation.name}.json"
 
 
 def read_catalog_state(generation: Path) -> CatalogState | None:
     """None for a generation written before states were recorded (or a damaged file): rebuild it."""
     try:
-        raw = json.loads(_state_path(generation).read_text(encoding="utf-8"))
+        raw = json.loads(state_path(generation).read_text(encoding="utf-8"))
         mark = raw.get("high_water")
         return CatalogState(set(raw["ids"]), datetime.fromisoformat(mark) if mark else None,
                             set(raw.get("pending", [])), _optional_int(raw.get("catalog_count")),
@@ -189,7 +189,7 @@ def write_catalog_state(generation: Path, state: CatalogState) -> None:
             "ids": sorted(state.ids), "pending": sorted(state.pending),
             "catalog_count": state.catalog_count, "window_count": state.window_count,
             "window_ids": None if state.window_ids is None else sorted(state.window_ids)}
-    target = _state_path(generation)
+    target = state_path(generation)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data), encoding="utf-8")
     with tmp.open("rb") as fh:
