@@ -53,12 +53,18 @@ def _utc(value):
 def _index_sync(s) -> dict:
     """This node's index against the shared catalog (index.follow): "ok" when level; "catching-up" when
     behind and this node follows the catalog (`wsparcie serve`); "behind" when it does not, or its last
-    catch-up failed; "no-index" when no generation is published."""
+    catch-up failed; "no-index" when no generation is published; "unknown" when the index dir cannot
+    be read."""
     from index.follow import sync_state
     from webapp import FOLLOWER
 
     follower = current_app.extensions.get(FOLLOWER)
-    sync = sync_state(settings(), s)
+    try:
+        sync = sync_state(settings(), s)
+    except SQLAlchemyError:
+        raise
+    except (OSError, ValueError) as error:  # an unreadable index dir or bad SEARCH_BACKEND: reported
+        return {"status": "unknown", "error": f"{type(error).__name__}: {error}", "following": follower is not None}
     if sync.level:
         status = "ok"
     elif sync.generation is None:
