@@ -365,13 +365,22 @@ def wait_ready(base: str, proc: subprocess.Popen, data_dir: Path) -> None:
         time.sleep(0.2)
 
 
-def warm(base: str, traffic: Traffic, workers: int) -> None:
-    """Every thread of every worker past its first requests of each kind (index opened, analysers and the
-    gazetteer loaded: a first request costs up to seconds), so the figures are of a running site; the map
-    is left cold. The first minutes after a restart are not measured here."""
-    clients = workers * SERVER_THREADS
-    for scenario in SCENARIOS:
-        load(base, traffic.urls(scenario, clients), clients)
+def warm(targets: list[tuple[str, int]], traffic: Traffic) -> None:
+    """Every thread of every worker of each (base URL, workers) past its first requests of each kind (index
+    opened, analysers and the gazetteer loaded: a fresh worker's first requests cost seconds), so the figures
+    are of a running site; the map is left cold. The servers warm at once (separate processes)."""
+    plans = [(base, [traffic.urls(s, workers * SERVER_THREADS) for s in SCENARIOS], workers * SERVER_THREADS)
+             for base, workers in targets]       # URLs drawn here: the generator is not shared across threads
+
+    def one(base: str, batches: list[list[str]], clients: int) -> None:
+        for urls in batches:
+            load(base, urls, clients)
+
+    threads = [threading.Thread(target=one, args=plan) for plan in plans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 def process_tree(pid: int) -> list[int]:
@@ -519,8 +528,7 @@ def run(args: argparse.Namespace) -> dict:
                 wait_ready(b, p, data_dir)
             say(f"servers up: {', '.join(f'{w} worker(s) at {b}' for w, (b, _p) in servers.items())}")
             base, proc = servers[main_workers]
-            for w, (b, _p) in servers.items():
-                warm(b, traffic, w)
+            warm([(b, w) for w, (b, _p) in servers.items()] + ([(spare[0], main_workers)] if spare else []), traffic)
             say("warmed")
             if not args.no_browser:        # first on this server: its map caches are cold
                 figures.update(map_figures("map_cold", map_first_view(base, tile_prefix)))
@@ -558,7 +566,6 @@ def run(args: argparse.Namespace) -> dict:
                             "burst_error_kinds": burst["error_kinds"]})
             figures.update(memory_mb(proc.pid))
             if spare:
-                warm(spare[0], traffic, main_workers)
                 figures.update(map_figures("map_cold_throttled", map_first_view(spare[0], tile_prefix, args.throttle)))
     errors += sum(v for k, v in figures.items() if k.startswith("map_") and k.endswith("_error"))
     figures["errors"] = errors
