@@ -16,6 +16,7 @@ import gzip
 import math
 import re
 import sys
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -88,9 +89,22 @@ class Register:
     lon: np.ndarray = field(repr=False)
 
 
-@lru_cache(maxsize=1)
+_REGISTER_LOCK = threading.Lock()
+
+
 def register() -> Register:
-    """The whole register, loaded once per process (see bench/geocode.py for time and memory)."""
+    """The whole register, loaded once per process (see bench/geocode.py for time and memory).
+
+    Locked: without it every thread of a fresh web worker that asked at once loaded its own copy
+    (eight concurrent first "where" searches took 13 s each instead of 1 s)."""
+    if _load_register.cache_info().currsize:
+        return _load_register()
+    with _REGISTER_LOCK:
+        return _load_register()
+
+
+@lru_cache(maxsize=1)
+def _load_register() -> Register:
     by_simc: dict[str, Locality] = {}
     by_name: dict[str, list[str]] = defaultdict(list)
     folded: dict[str, str] = {}     # names repeat (Nowa Wieś ×300): fold each once, outside fold's small cache

@@ -54,6 +54,8 @@ def _prepare() -> None:
 
         click.secho(SHARED_KEY_WARNING.format(url=_safe_url(settings.database_url),
                                               path=settings.data_dir / "secret_key"), err=True, fg="red")
+    from geo import localities
+    localities.register()   # loaded once in the master: forked workers start with it, not 1 s late each
     db.get_engine(settings.database_url).dispose()   # no pooled connection may cross the fork
     db.get_engine.cache_clear()
 
