@@ -50,3 +50,30 @@ def test_files_sent_as_they_are_pass_through_uncompressed(app):
         response = Response(iter([b"body {}" * 400]), mimetype="text/css", direct_passthrough=True)
         out = http_cache._after(response)
     assert out is response and "Content-Encoding" not in out.headers
+
+
+def test_static_text_assets_are_gzipped_and_still_revalidate(client):
+    from webapp import STATIC_DIR
+
+    path = "/static/vendor/leaflet/leaflet.js"
+    on_disk = (STATIC_DIR / "vendor" / "leaflet" / "leaflet.js").read_bytes()
+    plain = client.get(path)
+    assert plain.get_data() == on_disk and "Content-Encoding" not in plain.headers
+    plain.close()
+    packed = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert packed.status_code == 200 and packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.get_data()) == on_disk
+    assert len(packed.get_data()) < len(on_disk) / 2
+    assert packed.headers["ETag"].startswith("W/") and int(packed.headers["Content-Length"]) == len(packed.data)
+    again = client.get(path, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+    again.close()
+    localised = client.get("/uk" + path, headers={"Accept-Encoding": "gzip"})
+    assert localised.headers["Content-Encoding"] == "gzip"
+    localised.close()
+    ranged = client.get(path, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert ranged.status_code == 206 and ranged.get_data() == on_disk[:10]
+    ranged.close()
+    small = client.get("/static/favicon.svg", headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in small.headers
+    small.close()
