@@ -2,8 +2,9 @@
 
 folium elements declare their CDN assets in `default_js` / `default_css` lists of (name, url); we replace
 those lists on each element instance before rendering (nothing global is patched), drop what we do not
-use (Bootstrap, Font Awesome, awesome-markers, and jQuery: only folium popups call $(), and the maps
-build their popups themselves in webapp/static/js/map-markers.js), rewrite the d3 address that branca's
+use (Bootstrap, Font Awesome, awesome-markers, markercluster — clusters come from the server, see
+webapp/map_clusters.py — and jQuery: only folium popups call $(), and the maps build their popups
+themselves in webapp/static/js/map-markers.js), rewrite the d3 address that branca's
 legend hard-codes, and refuse to return a document that still points at another host.
 
 Data for a document's scripts goes in a JSON data block (data_block), added after folium has rendered.
@@ -20,13 +21,10 @@ VENDOR_URL = "/static/vendor"
 
 LOCAL_JS: dict[str, str] = {
     "leaflet": f"{VENDOR_URL}/leaflet/leaflet.js",
-    "markerclusterjs": f"{VENDOR_URL}/leaflet.markercluster/leaflet.markercluster.js",
     "d3": f"{VENDOR_URL}/d3/d3.min.js",
 }
 LOCAL_CSS: dict[str, str] = {
     "leaflet_css": f"{VENDOR_URL}/leaflet/leaflet.css",
-    "markerclustercss": f"{VENDOR_URL}/leaflet.markercluster/MarkerCluster.css",
-    "markerclusterdefaultcss": f"{VENDOR_URL}/leaflet.markercluster/MarkerCluster.Default.css",
 }
 # Addresses folium/branca write into the document outside the default_js/css lists.
 _REWRITES = {

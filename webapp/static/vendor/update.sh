@@ -4,8 +4,6 @@
 set -eu
 
 LEAFLET=1.9.4
-MARKERCLUSTER=1.5.3
-JQUERY=3.7.1
 D3=3.5.17   # branca's colour legend uses the d3 v3 API
 
 DEST=$(cd "$(dirname "$0")" && pwd)
@@ -19,24 +17,17 @@ fetch() {  # fetch NAME VERSION -> unpacked package in $WORK/NAME
 }
 
 fetch leaflet "$LEAFLET"
-fetch leaflet.markercluster "$MARKERCLUSTER"
-fetch jquery "$JQUERY"
 fetch d3 "$D3"
 
-rm -rf "$DEST/leaflet" "$DEST/leaflet.markercluster" "$DEST/jquery" "$DEST/d3"
-mkdir -p "$DEST/leaflet/images" "$DEST/leaflet.markercluster" "$DEST/jquery" "$DEST/d3"
+rm -rf "$DEST/leaflet" "$DEST/d3"
+mkdir -p "$DEST/leaflet/images" "$DEST/d3"
 
 cp "$WORK/leaflet/dist/leaflet.js" "$WORK/leaflet/dist/leaflet.css" "$WORK/leaflet/LICENSE" "$DEST/leaflet/"
 cp "$WORK/leaflet/dist/images/"*.png "$DEST/leaflet/images/"
-cp "$WORK/leaflet.markercluster/dist/leaflet.markercluster.js" \
-   "$WORK/leaflet.markercluster/dist/MarkerCluster.css" \
-   "$WORK/leaflet.markercluster/dist/MarkerCluster.Default.css" \
-   "$WORK/leaflet.markercluster/MIT-LICENCE.txt" "$DEST/leaflet.markercluster/"
-cp "$WORK/jquery/dist/jquery.min.js" "$WORK/jquery/LICENSE.txt" "$DEST/jquery/"
 cp "$WORK/d3/d3.min.js" "$WORK/d3/LICENSE" "$DEST/d3/"
 
 # Source maps are not shipped: drop the references so browsers do not ask for missing files.
-for f in "$DEST/leaflet/leaflet.js" "$DEST/leaflet.markercluster/leaflet.markercluster.js" "$DEST/jquery/jquery.min.js"; do
+for f in "$DEST/leaflet/leaflet.js"; do
     sed -i '/^\/\/# sourceMappingURL=/d' "$f"
 done
 echo "vendor assets updated in $DEST"
