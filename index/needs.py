@@ -141,7 +141,7 @@ def parse(data: dict) -> Thesaurus:
         raise ValueError(f"crisis_needs: unknown need keys {sorted(crisis_needs - set(NEEDS))}")
     soft = frozenset(analysis.fold(w) for w in data.get("soft", {}).get("words", ()))
     phrases: list[Phrase] = []
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str, tuple[Token, ...]], str] = {}
     for n, entry in enumerate(data.get("entry", ())):
         where = f"entry {n + 1}"
         need = entry.get("need")
