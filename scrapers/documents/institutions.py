@@ -154,17 +154,24 @@ _SCOPES = {"gminnym": "gmina", "ponadgminnym": "powiat", "powiatowym": "powiat",
 
 
 _CITY_SECTION = re.compile(r"^\s*(?:miasto|m\.)\s+(?:na\s+prawach\s+powiatu\s+)?(\w[\w\s\-]{1,40}?)\s*$", re.IGNORECASE)
+# A heading after a finished sentence: PDF text that overflows the row above is drawn inside the
+# heading's band, so the heading cell reads "… 18:00-20:00. Powiat limanowski".
+_TRAILING_HEADING = re.compile(r"[.;!?]\s+((?:powiat|miasto|m\.)\s+[^.;!?\n]{3,60})$", re.IGNORECASE)
 
 
 def section_powiat(text: str) -> str | None:
     """'Powiat bocheński' -> 'bocheński'; 'MIASTO KROSNO' (a city with powiat rights) -> 'Krosno'."""
-    if "\n" in text.strip():
+    text = text.strip()
+    if "\n" in text:
         return None
     match = _POWIAT_SECTION.match(text)
     if match:
         return match.group(1).strip().lower()
     city = _CITY_SECTION.match(text)
-    return city.group(1).strip().title() if city else None
+    if city:
+        return city.group(1).strip().title()
+    trailing = _TRAILING_HEADING.search(text)
+    return section_powiat(trailing.group(1)) if trailing else None
 
 
 def section_scope(text: str) -> str | None:

@@ -186,6 +186,12 @@ def test_violence_base_types_per_row(violence_base):
         ("Zespół Interdyscyplinarny", "other"), ("Poradnia Rodzinna przy Parafii w Iwkowej", "other")]
     assert e164(iwkowa[3]) == ["+48695916898"] and iwkowa[3].email == "grzymek@wp.pl"
     assert one(rows, name='Telefon zaufania "Życzliwa dłoń"').phones == [{"raw": "733 712 112", "e164": "+48733712112"}]
+    # The "Powiat limanowski" heading reads "… 18:00-20:00. Powiat limanowski": the row above overflows into
+    # its band. Its rows are filed under their own powiat, not the krakowski section before it.
+    per_powiat = Counter(r.powiat_name for r in rows)
+    assert (per_powiat["krakowski"], per_powiat["limanowski"]) == (54, 46)
+    assert {r.powiat_name for r in rows if r.postal_code == "34-600"} == {"limanowski"}   # Limanowa
+    assert {r.powiat_name for r in rows if r.gmina_name == "Mszana Dolna"} == {"limanowski"}
     # A page whose empty "Powiat" column was not drawn is realigned, not dropped.
     igolomia = one(rows, email="gops_igwa@wp.pl")
     assert (igolomia.name, igolomia.gmina_name, igolomia.postal_code) == (

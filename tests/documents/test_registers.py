@@ -183,3 +183,15 @@ def test_table_without_a_recognisable_header_is_unreadable():
 def test_unknown_kind_is_a_programming_error(fixture_bytes):
     with pytest.raises(ValueError):
         parse_register(fixture_bytes("kis_register.csv"), "kis_register.csv", "hospicjum", TODAY)
+
+
+def test_section_heading_after_overflowing_text_of_the_row_above():
+    from scrapers.documents.institutions import section_powiat
+
+    assert section_powiat("Powiat bocheński") == "bocheński"
+    assert section_powiat("Telefon zaufania działa 7 dni w tygodniu 18:00-20:00. Powiat limanowski") == "limanowski"
+    assert section_powiat("Dyżur do 15:30. MIASTO KROSNO") == "Krosno"
+    # Not a heading: a sentence that only mentions a powiat, or a powiat not after a finished sentence.
+    assert section_powiat("Pomoc dla mieszkańców, powiat limanowski") is None
+    assert section_powiat("Punkt obejmuje zasięgiem powiat limanowski.") is None
+    assert section_powiat("Działa w godz. 8-16. Powiat o zasięgu ponadgminnym") is None
