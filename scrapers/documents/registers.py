@@ -259,8 +259,16 @@ def _split_enumerated(row: Row, header: Header) -> list[Row]:
             for i in range(len(names))]
 
 
+# A merged band that reads only as the first column's label: antiword prints "lp." for a Word heading row
+# whose text it cannot recover. Its powiat is unknown, so the rows under it must not inherit the previous one.
+_LOST_HEADING = re.compile(r"\s*l\.?\s*p\.?\s*", re.IGNORECASE)
+
+
 def _apply_section(text: str, context: _Context) -> None:
     """A section row's value applies to the rows under it: a powiat, a scope, a type of home, a type."""
+    if _LOST_HEADING.fullmatch(text):
+        context.powiat = None
+        return
     context.as_of = inst.as_of([text]) or context.as_of
     powiat = inst.section_powiat(text)
     if powiat:

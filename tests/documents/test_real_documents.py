@@ -284,6 +284,12 @@ def test_podkarpackie_sds_word97_doc():
     assert len(krosno) == 2
     klub = rows[-1]
     assert (klub.name, klub.type, klub.postal_code) == ("Klub Samopomocy „Integra”", "klub-samopomocy", "35-016")
+    # Where antiword lost a heading (a band reading only "lp."), the rows below have no section powiat
+    # rather than the previous section's: Przeworsk is not in powiat niżański, Ropczyce not in przemyski.
+    assert [(r.postal_code, r.powiat_name) for r in rows if r.postal_code in ("37-200", "39-100")] == [
+        ("37-200", None), ("39-100", None)]
+    assert first.powiat_name is None
+    assert one(rows, email="info@sdsnisko.pl").powiat_name == "niżański"
 
 
 def test_doc_without_antiword_names_the_package(monkeypatch):
