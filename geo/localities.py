@@ -27,7 +27,7 @@ from catalog.address import parse_address
 from catalog.geometry import haversine_km
 from catalog.settings import REFERENCE_DATA_DIR
 from catalog.text import fold
-from geo import boundaries, gazetteer, teryt
+from geo import boundaries, cyrillic, gazetteer, teryt
 
 LOCALITIES_FILE = REFERENCE_DATA_DIR / "gazetteer" / "miejscowosci.csv.gz"
 KIND_LABELS = {
@@ -139,7 +139,22 @@ def get(simc: str | None) -> Locality | None:
 
 def named(name: str | None) -> list[Locality]:
     reg = register()
-    return [reg.by_simc[s] for s in reg.by_name.get(fold(name), ())]
+    found = reg.by_name.get(fold(name), ())
+    if not found and name and cyrillic.has_cyrillic(name):
+        found = _cyrillic_named(reg, name)
+    return [reg.by_simc[s] for s in found]
+
+
+def _cyrillic_named(reg: Register, name: str) -> tuple[str, ...]:
+    """A Polish place typed in Cyrillic: the curated exonym, else of the spellings it may stand for the one
+    naming the largest place ("Щецин" is Szczecin, not the village Szczecyn)."""
+    candidates = cyrillic.polish_candidates(name)
+    hits = [found for c in candidates if (found := reg.by_name.get(fold(c)))]
+    if not hits:
+        return ()
+    if cyrillic.exonyms().get(fold(name)) is not None and reg.by_name.get(fold(candidates[0])):
+        return hits[0]
+    return max(hits, key=lambda ids: max(reg.by_simc[s].population for s in ids))
 
 
 def parent_of(loc: Locality) -> Locality | None:
