@@ -78,3 +78,21 @@ def tile_server() -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def error_checked_page(browser, width: int = 1366, height: int = 900):
+    """A Chromium page that records console errors and uncaught exceptions (`page.errors`); leaving the
+    block with any recorded fails the test."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="pl-PL")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("console", lambda m: errors.append(f"console: {m.text} at {m.location.get('url')}")
+          if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    pg.errors = errors
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert errors == [], errors

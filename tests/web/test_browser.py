@@ -16,7 +16,7 @@ from babel.support import Translations
 from catalog import db
 from catalog.settings import REPO_ROOT, load
 from index import api as index_api
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, served, tile_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, error_checked_page, require_chromium, served, tile_server
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "SHOTS", "sync_api"]   # other browser test modules import these
 
@@ -78,16 +78,8 @@ def live(tmp_path_factory, tiles):
 @pytest.fixture
 def page(browser):
     """A page that records console errors and uncaught exceptions; the test fails if any occurred."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="pl-PL")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(f"console: {m.text} at {m.location.get('url')}")
-          if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    pg.errors = errors
-    yield pg
-    context.close()
-    assert errors == [], errors
+    with error_checked_page(browser) as pg:
+        yield pg
 
 
 def _shot(pg, name: str, language: dict | None = None) -> None:

@@ -17,7 +17,7 @@ import pytest
 from catalog import db
 from catalog.settings import load
 from index import api as index_api
-from tests.browser import require_chromium, served
+from tests.browser import error_checked_page, require_chromium, served
 
 pytestmark = pytest.mark.browser
 
@@ -81,14 +81,9 @@ def live(tmp_path_factory):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="pl-PL")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    yield pg
-    context.close()
-    assert errors == [], errors
+    """A page that records console errors and uncaught exceptions; the test fails if any occurred."""
+    with error_checked_page(browser) as pg:
+        yield pg
 
 
 def _before(pg, first: str, second: str) -> bool:
